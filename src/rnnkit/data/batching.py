@@ -1,0 +1,85 @@
+"""Batching a long text for a language model: truncated BPTT over parallel streams, and the
+evaluation windows.
+
+Truncated BPTT. The corpus, as ids, is cut into B equal streams laid side by side (one per batch
+row); each training step takes the next T columns. Row b of chunk k+1 continues row b of chunk k,
+so the hidden state left by one chunk is the right state to start the next one: the trainer carries
+it across and detaches it, which truncates backpropagation to T steps while the forward pass still
+sees the whole past. Targets are the inputs shifted by one character.
+
+    corpus:  a b c d e f g h i j k l m n o p q r s t u v w x   (N ids)
+
+    streams (B = 3, each N // B = 8 long):
+      row 0:  a b c d | e f g h
+      row 1:  i j k l | m n o p
+      row 2:  q r s t | u v w x
+              chunk 0   chunk 1         (T = 4: inputs are columns [kT, kT+T), targets [kT+1, kT+T+1))
+
+    step 0: inputs a b c d / i j k l / q r s t, targets b c d e / j k l m / r s t u,  state <- 0
+    step 1: inputs e f g  / m n o  / u v w  (the last chunk is one shorter: its targets need one
+            more column), state <- step 0's final state, detached
+    step 2: back to chunk 0 (a new epoch), state <- 0
+
+The position depends on the step number alone, so a resumed run sees exactly the same batches.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rnnkit.errors import RnnkitError
+
+
+class StreamBatches:
+    """Consecutive chunks of B parallel streams: ``batch(step) -> (inputs, targets, reset)``.
+
+    ``inputs, targets`` are ``(B, T)`` id tensors; ``reset`` is True at the start of each epoch, when
+    the carried state must go back to zero. ``stateful = True`` tells the trainer to carry the state.
+    """
+
+    stateful = True
+
+    def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int):
+        if batch_size < 1 or seq_len < 1:
+            raise RnnkitError(f"batch size and sequence length must be >= 1, got {batch_size} and {seq_len}")
+        n = ids.numel() // batch_size
+        if n < seq_len + 1:
+            raise RnnkitError(
+                f"the training text ({ids.numel()} characters) is too short for {batch_size} streams of "
+                f"{seq_len + 1} characters; use a longer corpus, a smaller --batch-size or a smaller --seq-len"
+            )
+        self.streams = ids[: n * batch_size].view(batch_size, n)  # (B, N // B)
+        self.seq_len = seq_len
+        self.num_chunks = (n - 1 + seq_len - 1) // seq_len  # chunks per epoch; the last may be shorter
+
+    def batch(self, step: int):
+        k = step % self.num_chunks
+        start = k * self.seq_len
+        end = min(start + self.seq_len, self.streams.shape[1] - 1)
+        inputs = self.streams[:, start:end]  # (B, T)
+        targets = self.streams[:, start + 1 : end + 1]  # (B, T)
+        return inputs, targets, k == 0
+
+
+def random_windows(ids: torch.Tensor, num: int, length: int, seed: int = 1234) -> torch.Tensor:
+    """``num`` windows of ``length + 1`` ids at random offsets (fixed by ``seed``): ``(num, length + 1)``.
+
+    The evaluation protocol of nanoGPT: each window starts from a zero state and is scored on its
+    ``length`` next-character predictions, so the figure does not depend on batching or order.
+    """
+    if ids.numel() < length + 1:
+        raise RnnkitError(
+            f"the validation text ({ids.numel()} characters) is shorter than one {length}-character window "
+            "plus its target; use a longer corpus, a larger --val-fraction or a smaller --eval-window"
+        )
+    g = torch.Generator().manual_seed(seed)
+    starts = torch.randint(0, ids.numel() - length, (num,), generator=g)  # (num,)
+    return torch.stack([ids[s : s + length + 1] for s in starts.tolist()])
+
+
+def split_streams(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """The whole text as ``batch_size`` contiguous streams ``(B, N // B)`` (a tail shorter than B is
+    dropped), for scoring a text with the state carried from start to end."""
+    batch_size = max(1, min(batch_size, ids.numel() // 2))
+    n = ids.numel() // batch_size
+    return ids[: n * batch_size].view(batch_size, n)

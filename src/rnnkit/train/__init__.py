@@ -1,0 +1,1 @@
+"""Training: configuration, optimisers and schedules, the trainer, checkpoints and metrics."""

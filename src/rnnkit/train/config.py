@@ -1,0 +1,67 @@
+"""Configuration dataclasses for the character-level language model and its training run.
+
+Each field's ``help`` is the CLI flag's help text (``rnnkit train --help``): the flags are generated
+from these classes, one to one (``--seq-len`` is ``seq_len``). Pure Python, no torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def opt(default, help: str, **meta):
+    return field(default=default, metadata={"help": help, **meta})
+
+
+@dataclass
+class ModelConfig:
+    cell: str = opt("lstm", "recurrent cell: elman, elman-relu, elman-sigmoid, simple-lstm, lstm, "
+                    "peephole-lstm, coupled-lstm, gru, gru-course, mtrnn")
+    hidden: int = opt(256, "hidden units per layer (per direction)")
+    layers: int = opt(2, "number of stacked recurrent layers")
+    embedding: int = opt(64, "embedding size for the input characters; 0 feeds one-hot vectors instead")
+    dropout: float = opt(0.0, "dropout on the embedding, between layers and before the output head")
+    residual: bool = opt(False, "residual connections between layers of equal size")
+    tie_weights: bool = opt(False, "share the embedding and output weights (needs --embedding equal to --hidden)")
+    init: str = opt("default", "initialisation of the recurrent weights: default, orthogonal, identity (IRNN), spectral")
+    spectral_radius: float = opt(1.0, "spectral radius of each recurrent weight block with --init spectral")
+    forget_bias: float = opt(1.0, "forget-gate bias for cells with a forget gate (LSTM family)")
+    tau: float = opt(2.0, "time constant of the MTRNN's leaky units (mtrnn only)")
+    engine: str = opt("auto", "auto (torch's fused kernel where valid, else the loop), loop (readable), torch")
+
+
+@dataclass
+class TrainConfig:
+    corpus: str | None = opt(None, "UTF-8 text file to learn from (default: Python's standard-library source)")
+    val_fraction: float = opt(0.1, "last fraction of the corpus held out for validation")
+    seq_len: int = opt(128, "characters per truncated-BPTT chunk (backpropagation length)")
+    batch_size: int = opt(32, "parallel streams per batch")
+    steps: int = opt(2000, "optimisation steps to run")
+    time: float = opt(0.0, "stop after this many seconds of training (0: no time limit)")
+    lr: float = opt(2e-3, "peak learning rate")
+    optimizer: str = opt("adam", "optimiser: sgd, momentum, rmsprop, adagrad, adam, adamw")
+    momentum: float = opt(0.9, "momentum for sgd/momentum and rmsprop")
+    weight_decay: float = opt(0.0, "weight decay (decoupled for adamw)")
+    schedule: str = opt("cosine", "learning-rate schedule after warm-up: constant, cosine, linear")
+    warmup: int = opt(100, "steps of linear learning-rate warm-up")
+    clip: float = opt(1.0, "clip the gradient's global norm to this value (0: off)")
+    clip_value: float = opt(0.0, "clip each gradient component to [-v, v] (0: off)")
+    eval_every: int = opt(200, "evaluate on the validation split every N steps")
+    eval_windows: int = opt(64, "random validation windows per evaluation")
+    eval_window: int = opt(256, "characters per validation window (each starts from a zero state)")
+    sample_every: int = opt(500, "print a generated sample every N steps (0: never)")
+    sample_length: int = opt(200, "characters per generated sample during training")
+    patience: int = opt(0, "early stopping: stop after N evaluations without improvement (0: off)")
+    checkpoint_every: int = opt(500, "write a checkpoint every N steps (and always at the end)")
+    log_every: int = opt(20, "log the training loss every N steps")
+    device: str = opt("auto", "cpu, cuda, cuda:N, or auto (cuda if available)")
+    amp: bool = opt(True, "mixed precision (bfloat16 autocast) on a GPU; ignored on a CPU")
+    seed: int = opt(0, "random seed (weights, dropout, sampling)")
+    out: str | None = opt(None, "run folder for metrics, plots and checkpoints (default: runs/lm-<time>)")
+    resume: bool = opt(False, "continue the run in --out from its last checkpoint")
+    threads: int = opt(0, "CPU threads for torch (0: torch's default)")
+
+
+#: Training settings that may change when a run is resumed; anything else must match the checkpoint.
+RESUMABLE = {"steps", "time", "device", "eval_every", "sample_every", "checkpoint_every", "log_every",
+             "patience", "resume", "out", "threads", "amp"}
