@@ -25,6 +25,9 @@ class Bidirectional(nn.Module):
     def output_size(self) -> int:
         return self.fwd.output_size + self.bwd.output_size
 
+    def init_state(self, batch: int, device=None, dtype=None):
+        return (self.fwd.init_state(batch, device, dtype), self.bwd.init_state(batch, device, dtype))
+
     @property
     def engine_used(self) -> str:
         return self.fwd.engine_used

@@ -60,6 +60,9 @@ class Recurrent(nn.Module):
     def output_size(self) -> int:
         return self.cell.hidden_size
 
+    def init_state(self, batch: int, device=None, dtype=None):
+        return self.cell.init_state(batch, device, dtype)
+
     def forward(self, x: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
         if x.dim() != 3 or x.shape[2] != self.cell.input_size:
             raise RnnkitError(

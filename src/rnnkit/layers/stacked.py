@@ -33,6 +33,10 @@ class Stacked(nn.Module):
     def output_size(self) -> int:
         return self.layers[-1].output_size
 
+    def init_state(self, batch: int, device=None, dtype=None) -> tuple:
+        """The zero state of every layer: a tuple with one entry per layer."""
+        return tuple(layer.init_state(batch, device, dtype) for layer in self.layers)
+
     def forward(self, x: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
         states_in = state if state is not None else (None,) * len(self.layers)
         states_out = []

@@ -32,3 +32,28 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tenso
     L = lengths.to(x.device).unsqueeze(1)  # (B, 1)
     index = torch.where(t < L, L - 1 - t, t)  # (B, T): mirror inside the length, identity outside
     return x.gather(1, index.unsqueeze(-1).expand_as(x))
+
+
+def flatten_state(state) -> tuple[object, list[torch.Tensor]]:
+    """A state as (structure, tensors): the structure is JSON (nested lists naming each node's type),
+    so a carried state can be written to a safetensors file and rebuilt by ``unflatten_state``."""
+    tensors: list[torch.Tensor] = []
+
+    def walk(s):
+        if isinstance(s, torch.Tensor):
+            tensors.append(s)
+            return len(tensors) - 1
+        return [type(s).__name__, [walk(x) for x in s]]
+
+    return walk(state), tensors
+
+
+def unflatten_state(structure, tensors: list[torch.Tensor]):
+    from rnnkit.cells.base import LSTMState
+
+    types = {"tuple": tuple, "list": list, "LSTMState": LSTMState}
+    if isinstance(structure, int):
+        return tensors[structure]
+    name, children = structure
+    parts = [unflatten_state(c, tensors) for c in children]
+    return LSTMState(*parts) if name == "LSTMState" else types[name](parts)

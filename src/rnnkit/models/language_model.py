@@ -59,6 +59,10 @@ class CharLM(nn.Module):
             loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())
         return logits, loss, state
 
+    def init_state(self, batch: int):
+        p = self.head.weight
+        return self.rnn.init_state(batch, p.device, p.dtype)
+
     def step(self, tokens: torch.Tensor, state):
         """One character: ``tokens (N,) -> log-probabilities (N, V)`` of the next one, and the new state."""
         logits, _, state = self(tokens.unsqueeze(1), state=state)  # (N, 1, V)

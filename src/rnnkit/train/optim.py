@@ -36,15 +36,17 @@ def check_schedule(name: str) -> None:
         raise unknown_choice("schedule", name, SCHEDULES)
 
 
-def lr_at(step: int, base_lr: float, schedule: str, warmup: int, total: int) -> float:
+def lr_at(step: int, base_lr: float, schedule: str, warmup: int, total: int, time_fraction: float = 0.0) -> float:
     """Learning rate at ``step``: linear warm-up over ``warmup`` steps, then constant, cosine decay to
     10% of ``base_lr``, or linear decay to 10%, over the remaining ``total - warmup`` steps.
 
-    A pure function of the step, so a resumed run follows exactly the same schedule.
+    A pure function of the step, so a resumed run follows exactly the same schedule. A run limited by
+    time passes ``time_fraction`` (elapsed / time limit): the decay then follows whichever of the
+    two budgets is nearer its end, so the learning rate has decayed when time runs out.
     """
     if step < warmup:
         return base_lr * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    progress = min(1.0, max((step - warmup) / max(1, total - warmup), time_fraction))
     if schedule == "constant":
         return base_lr
     if schedule == "cosine":

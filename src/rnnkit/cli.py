@@ -1,0 +1,147 @@
+"""``rnnkit <command>``: train, sample and evaluate character language models, list the cells, and
+run the NumPy lab (``rnnkit scratch``). Bad input ends in one line, ``error: ...``, and exit code 2.
+
+Torch is imported inside the commands that need it, so ``rnnkit scratch`` stays NumPy-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import asdict
+
+from rnnkit.cli_args import add_config_arguments, given
+from rnnkit.errors import RnnkitError
+from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
+
+
+def cmd_train(args) -> int:
+    from rnnkit.tasks.char_lm import check_configs, saved_configs, train_lm
+
+    model_given, train_given = given(args, ModelConfig), given(args, TrainConfig)
+    if train_given.get("resume"):
+        model_config, train_config = saved_configs(train_given.get("out"))
+        for name, value in {**model_given, **train_given}.items():
+            saved = getattr(model_config, name, getattr(train_config, name, None))
+            if name not in RESUMABLE and value != saved:
+                raise RnnkitError(
+                    f"--{name.replace('_', '-')} cannot change when resuming (the run used {saved!r}); "
+                    f"only these may: {', '.join('--' + n.replace('_', '-') for n in sorted(RESUMABLE))}"
+                )
+        train_config = TrainConfig(**{**asdict(train_config), **train_given})
+    else:
+        model_config, train_config = ModelConfig(**model_given), TrainConfig(**train_given)
+    check_configs(model_config, train_config)
+    train_lm(model_config, train_config)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from rnnkit.tasks.char_lm import load_lm
+    from rnnkit.tasks.generate import generate
+
+    model, vocab, _ = load_lm(args.checkpoint, args.device)
+    prime = args.prime if args.prime is not None else ("\n" if "\n" in vocab.index else vocab.chars[0])
+    text = generate(model, vocab, prime, args.length, temperature=args.temperature, top_k=args.top_k,
+                    top_p=args.top_p, beam=args.beam, seed=args.seed)
+    print(text)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    import torch
+
+    from rnnkit.data.batching import random_windows
+    from rnnkit.data.corpus import read_corpus
+    from rnnkit.tasks.char_lm import load_lm, stream_loss, window_loss
+
+    model, vocab, _ = load_lm(args.checkpoint, args.device)
+    text = read_corpus(args.corpus, min_chars=2)
+    ids = torch.tensor(vocab.encode(text, "the evaluation corpus"), dtype=torch.long)
+    if args.windows:
+        loss = window_loss(model, random_windows(ids, args.windows, args.window, seed=args.seed))
+        how = f"{args.windows} random {args.window}-character windows, each from a zero state"
+    else:
+        loss = stream_loss(model, ids, args.batch_size)
+        how = f"the whole text, {len(ids):,} characters, state carried"
+    print(f"loss {loss:.4f} nats/char, {loss / math.log(2):.2f} bpc ({how})")
+    return 0
+
+
+def cmd_cells(args) -> int:
+    from rnnkit.cells import CELLS
+
+    for name, make in CELLS.items():
+        cls = getattr(make, "func", make)
+        print(f"{name:14s} {cls.__name__:15s} {cls.__doc__.strip().splitlines()[0]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", metavar="command")
+
+    p = sub.add_parser("train", help="train a character-level language model (no flags: an LSTM on Python's own source)",
+                       description="Train a character-level language model with truncated BPTT. With no flags: a "
+                       "2-layer LSTM on the embedded corpus (Python's standard-library source).")
+    add_config_arguments(p, ModelConfig, "model")
+    add_config_arguments(p, TrainConfig, "training")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="generate text from a trained language model")
+    p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    p.add_argument("--prime", default=None, help="text to start from (default: a newline)")
+    p.add_argument("--length", type=int, default=500, help="characters to generate (default: 500)")
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="sampling temperature; below 1 is more conservative, 0 means greedy (default: 1.0)")
+    p.add_argument("--top-k", type=int, default=None, help="sample only among the k most probable characters")
+    p.add_argument("--top-p", type=float, default=None,
+                   help="nucleus sampling: only the smallest set of characters whose probability reaches p")
+    p.add_argument("--beam", type=int, default=1, help="beam width; above 1 runs beam search instead of sampling")
+    p.add_argument("--seed", type=int, default=None, help="random seed, for a reproducible sample")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("eval", help="loss and bits per character of a trained model on a text")
+    p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    p.add_argument("--corpus", default=None, help="UTF-8 text file to score (default: the embedded corpus)")
+    p.add_argument("--windows", type=int, default=0,
+                   help="score N random windows, each from a zero state (nanoGPT's protocol); 0 scores the whole "
+                   "text with the state carried (default: 0)")
+    p.add_argument("--window", type=int, default=256, help="characters per window with --windows (default: 256)")
+    p.add_argument("--batch-size", type=int, default=16, help="parallel streams when scoring the whole text")
+    p.add_argument("--seed", type=int, default=1234, help="seed of the window positions (default: 1234)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("cells", help="list the recurrent cells and their equations")
+    p.set_defaults(func=cmd_cells)
+
+    try:
+        from rnnkit.scratch.cli import register as register_scratch
+    except ImportError:  # the NumPy lab is optional at build time
+        register_scratch = None
+    if register_scratch is not None:
+        register_scratch(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args) or 0
+    except RnnkitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Checkpoints: a folder with ``model.safetensors`` (weights), ``config.json`` (configs, vocabulary,
+version, step, metrics) and, for resuming, ``trainer.safetensors`` (optimiser state, RNG state, the
+carried hidden state). Never pickle: loading a checkpoint runs no code.
+
+Writes are atomic: everything goes to ``<dir>.tmp``, then ``<dir>`` is swapped for it with two renames
+(``<dir>`` -> ``<dir>.old``, ``<dir>.tmp`` -> ``<dir>``). A run killed at any moment leaves either
+the old or the new checkpoint complete; a reader falls back to ``<dir>.old`` if the kill fell between
+the two renames.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from rnnkit import __version__
+from rnnkit.errors import RnnkitError
+
+MODEL_FILE, CONFIG_FILE, TRAINER_FILE = "model.safetensors", "config.json", "trainer.safetensors"
+
+
+def _fsync_write(path: Path, write) -> None:
+    write(path)
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def save_checkpoint(directory, weights: dict, meta: dict, trainer: dict | None = None) -> Path:
+    """Atomically write a checkpoint folder. ``weights``/``trainer``: name -> tensor; ``meta``: JSON."""
+    directory = Path(directory)
+    tmp, old = directory.with_name(directory.name + ".tmp"), directory.with_name(directory.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    # clone: tied weights share memory, which safetensors refuses; contiguous CPU copies are plain data
+    plain = lambda d: {k: v.detach().to("cpu").contiguous().clone() for k, v in d.items()}
+    _fsync_write(tmp / MODEL_FILE, lambda p: save_file(plain(weights), str(p)))
+    if trainer is not None:
+        _fsync_write(tmp / TRAINER_FILE, lambda p: save_file(plain(trainer), str(p)))
+    meta = {"rnnkit_version": __version__, **meta}
+    _fsync_write(tmp / CONFIG_FILE, lambda p: p.write_text(json.dumps(meta, indent=2)))
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        os.replace(directory, old)
+    os.replace(tmp, directory)
+    shutil.rmtree(old, ignore_errors=True)
+    return directory
+
+
+def find_checkpoint(path) -> Path:
+    """The checkpoint folder for ``path``: the folder itself, or a run folder's ``best`` (else
+    ``checkpoint``), or the ``.old`` copy left by a write that was interrupted between renames."""
+    path = Path(path)
+    for candidate in (path, path / "best", path / "checkpoint"):
+        for c in (candidate, candidate.with_name(candidate.name + ".old")):
+            if (c / CONFIG_FILE).exists() or (c / MODEL_FILE).exists():
+                return c
+    if not path.exists():
+        raise RnnkitError(f"checkpoint not found: {path}; pass a run folder or a checkpoint folder (with {MODEL_FILE})")
+    raise RnnkitError(f"no checkpoint in {path}: expected {MODEL_FILE} and {CONFIG_FILE} there or in {path}/best")
+
+
+def load_checkpoint(path, with_trainer: bool = False):
+    """Read a checkpoint: ``(weights, meta)`` or ``(weights, meta, trainer)``; clear errors if corrupt."""
+    directory = find_checkpoint(path)
+    try:
+        meta = json.loads((directory / CONFIG_FILE).read_text())
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        raise RnnkitError(f"corrupt checkpoint {directory}: {CONFIG_FILE} is missing") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RnnkitError(f"corrupt checkpoint {directory}: {CONFIG_FILE} is not valid JSON ({e})") from None
+
+    def read(name):
+        try:
+            return load_file(str(directory / name))
+        except FileNotFoundError:
+            raise RnnkitError(f"corrupt checkpoint {directory}: {name} is missing") from None
+        except (SafetensorError, OSError, ValueError) as e:
+            raise RnnkitError(f"corrupt checkpoint {directory}: {name} cannot be read ({e})") from None
+
+    weights = read(MODEL_FILE)
+    if not with_trainer:
+        return weights, meta
+    return weights, meta, read(TRAINER_FILE)
+
+
+def load_weights(model: torch.nn.Module, weights: dict, where) -> None:
+    """``model.load_state_dict(weights)``, with a one-line error naming what does not match."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    wrong = [k for k in expected if k in weights and weights[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        detail = "; ".join(
+            f"{what}: {', '.join(keys[:4])}{' ...' if len(keys) > 4 else ''}"
+            for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
+        raise RnnkitError(f"checkpoint {where} does not match the model its config describes ({detail})")
+    model.load_state_dict(weights)
+
+
+def optimizer_to_tensors(state: dict) -> tuple[dict, dict]:
+    """Split an optimiser's state_dict into tensors (for safetensors) and JSON (everything else)."""
+    tensors, scalars = {}, {}
+    for idx, per_param in state["state"].items():
+        for k, v in per_param.items():
+            if isinstance(v, torch.Tensor):
+                tensors[f"optim.{idx}.{k}"] = v
+            else:
+                scalars[f"{idx}.{k}"] = v
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def optimizer_from_tensors(tensors: dict, meta: dict) -> dict:
+    state: dict = {}
+    for key, v in tensors.items():
+        if key.startswith("optim."):
+            _, idx, k = key.split(".", 2)
+            state.setdefault(int(idx), {})[k] = v
+    for key, v in meta["scalars"].items():
+        idx, k = key.split(".", 1)
+        state.setdefault(int(idx), {})[k] = v
+    return {"state": state, "param_groups": meta["param_groups"]}

@@ -1,0 +1,203 @@
+"""One training loop for every task model (``forward(inputs, targets, state) -> (outputs, loss, state)``).
+
+It carries the recurrent state across batches when the data is stateful (truncated BPTT) and detaches
+it, clips gradients, follows the learning-rate schedule, evaluates and early-stops, logs metrics, and
+writes checkpoints from which ``--resume`` continues exactly (weights, optimiser, RNG, carried state
+and data position, which is a function of the step). A NaN or infinite loss stops the run with a
+clear message and leaves the last good checkpoint in place; Ctrl-C finishes the step and saves.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from contextlib import nullcontext
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from rnnkit.errors import RnnkitError
+from rnnkit.layers.state import detach_state, flatten_state, unflatten_state
+from rnnkit.train.checkpoint import (
+    load_checkpoint, load_weights, optimizer_from_tensors, optimizer_to_tensors, save_checkpoint,
+)
+from rnnkit.train.config import TrainConfig
+from rnnkit.train.metrics import MetricsLog, plot_losses
+from rnnkit.train.optim import clip_gradients, lr_at, make_optimizer
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise RnnkitError(f"unknown device {name!r}; choose cpu, cuda, cuda:N or auto") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RnnkitError(f"device {name!r} asked for, but no CUDA GPU is available; use --device cpu")
+    return device
+
+
+class Trainer:
+    """Trains ``model`` on ``data`` (``batch(step) -> (inputs, targets, reset)``, ``stateful``).
+
+    ``evaluate(model) -> float`` gives the validation loss; ``on_evaluate(model, step) -> str`` may
+    return text to show (a generated sample). ``meta`` (JSON) goes into every checkpoint's config.
+    """
+
+    def __init__(self, model: torch.nn.Module, config: TrainConfig, data, evaluate: Callable, run_dir,
+                 meta: dict, on_evaluate: Callable | None = None, sample_every: int | None = None):
+        self.config, self.data, self.evaluate, self.on_evaluate = config, data, evaluate, on_evaluate
+        self.run_dir, self.meta = Path(run_dir), meta
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum,
+                                        config.weight_decay)
+        self.step, self.best, self.bad_evals, self.elapsed, self.clipped = 0, math.inf, 0, 0.0, 0
+        self.state = None  # the recurrent state carried across batches (truncated BPTT)
+        self.last_saved: int | None = None
+        self.stop_requested = False
+
+    # ---------------------------------------------------------------- checkpoints
+    def checkpoint_meta(self, **metrics) -> dict:
+        return {**self.meta, "train_config": asdict(self.config), "step": self.step, "metrics": metrics}
+
+    def diverged(self, what: str):
+        where = (f"the last good checkpoint (step {self.last_saved}) is in {self.run_dir / 'checkpoint'}"
+                 if self.last_saved is not None else "no checkpoint had been written yet")
+        raise RnnkitError(f"{what}; training stopped and {where}; try a lower --lr or gradient clipping (--clip)")
+
+    def save(self, name: str, **metrics) -> None:
+        """Write checkpoint ``name`` (``checkpoint`` or ``best``); never one with NaN or inf weights."""
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            self.diverged(f"the weights became NaN or infinite at step {self.step}")
+        opt_tensors, opt_meta = optimizer_to_tensors(self.optimizer.state_dict())
+        structure, state_tensors = flatten_state(self.state) if self.state is not None else (None, [])
+        trainer = {**opt_tensors, "rng.torch": torch.get_rng_state()}
+        trainer.update({f"state.{i}": t for i, t in enumerate(state_tensors)})
+        if self.device.type == "cuda":
+            trainer.update({f"rng.cuda.{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+        meta = self.checkpoint_meta(**metrics)
+        meta["trainer"] = {"optimizer": opt_meta, "state_structure": structure, "best": self.best,
+                           "bad_evals": self.bad_evals, "elapsed": self.elapsed, "clipped": self.clipped}
+        save_checkpoint(self.run_dir / name, self.model.state_dict(), meta, trainer)
+        if name == "checkpoint":
+            self.last_saved = self.step
+
+    def resume(self) -> None:
+        directory = self.run_dir / "checkpoint"
+        weights, meta, trainer = load_checkpoint(directory, with_trainer=True)
+        load_weights(self.model, weights, directory)
+        t = meta["trainer"]
+        self.optimizer.load_state_dict(optimizer_from_tensors(trainer, t["optimizer"]))
+        torch.set_rng_state(trainer["rng.torch"])
+        cuda_states = [trainer[k] for k in sorted(trainer) if k.startswith("rng.cuda.")]
+        if cuda_states and self.device.type == "cuda":
+            torch.cuda.set_rng_state_all(cuda_states)
+        if t["state_structure"] is not None:
+            tensors = [trainer[f"state.{i}"].to(self.device) for i in range(len(trainer)) if f"state.{i}" in trainer]
+            self.state = unflatten_state(t["state_structure"], tensors)
+        self.step, self.last_saved = meta["step"], meta["step"]
+        self.best, self.bad_evals = t["best"], t["bad_evals"]
+        self.elapsed, self.clipped = t["elapsed"], t["clipped"]
+
+    # ---------------------------------------------------------------- the loop
+    def train_step(self, autocast) -> float:
+        inputs, targets, reset = self.data.batch(self.step)
+        inputs, targets = inputs.to(self.device), targets.to(self.device)
+        if reset or not self.data.stateful:
+            self.state = None
+        self.model.train()
+        with autocast:
+            _, loss, state = self.model(inputs, targets, self.state)
+        value = loss.item()
+        if not math.isfinite(value):
+            self.diverged(f"the training loss became {value} at step {self.step + 1}")
+        c = self.config
+        time_fraction = self.elapsed / c.time if c.time > 0 else 0.0
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(self.step, c.lr, c.schedule, c.warmup, c.steps, time_fraction)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.grad_norm, clipped = clip_gradients(self.model.parameters(), self.config.clip, self.config.clip_value)
+        self.clipped += clipped
+        self.optimizer.step()
+        self.state = detach_state(state) if self.data.stateful else None  # truncate BPTT here
+        self.step += 1
+        self.tokens = inputs.numel()
+        return value
+
+    def run_evaluation(self, bar) -> tuple[float, bool]:
+        self.model.eval()
+        with torch.no_grad():
+            val = float(self.evaluate(self.model))
+        improved = val < self.best
+        if improved:
+            self.best, self.bad_evals = val, 0
+        else:
+            self.bad_evals += 1
+        self.metrics.write(step=self.step, val_loss=val, val_bpc=val / math.log(2), best_val_loss=self.best)
+        bar.write(f"step {self.step}: validation loss {val:.4f} ({val / math.log(2):.3f} bpc)"
+                  + ("  best" if improved else f"  (no improvement for {self.bad_evals})"))
+        if improved:
+            self.save("best", val_loss=val)
+        if self.on_evaluate is not None and self.config.sample_every and self.step % self.config.sample_every == 0:
+            with torch.no_grad():
+                bar.write(self.on_evaluate(self.model, self.step))
+        return val, improved
+
+    def fit(self) -> dict:
+        c = self.config
+        self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", truncate_after_step=self.step)
+        use_amp = c.amp and self.device.type == "cuda"
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else nullcontext()
+        previous = signal.signal(signal.SIGINT, self._request_stop)
+        bar = tqdm(total=c.steps, initial=self.step, desc="train", unit="step", dynamic_ncols=True)
+        start, stopped, window, val = time.perf_counter() - self.elapsed, "steps", [], None
+        tick, tokens = time.perf_counter(), 0
+        try:
+            while self.step < c.steps:
+                window.append(self.train_step(autocast))
+                tokens += self.tokens
+                self.elapsed = time.perf_counter() - start
+                bar.update(1)
+                if self.step % c.log_every == 0 or self.step == c.steps:
+                    now = time.perf_counter()
+                    rate = tokens / max(now - tick, 1e-9)
+                    loss = sum(window) / len(window)
+                    self.metrics.write(step=self.step, train_loss=loss, lr=self.optimizer.param_groups[0]["lr"],
+                                       grad_norm=self.grad_norm, tokens_per_s=rate, elapsed=self.elapsed)
+                    bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
+                    window, tick, tokens = [], now, 0
+                timed_out = c.time > 0 and self.elapsed >= c.time
+                if self.step % c.eval_every == 0 or self.step == c.steps or timed_out or self.stop_requested:
+                    val, _ = self.run_evaluation(bar)
+                    if c.patience and self.bad_evals >= c.patience:
+                        stopped = "early stopping"
+                if self.step % c.checkpoint_every == 0 or stopped != "steps" or timed_out or self.stop_requested:
+                    self.save("checkpoint", val_loss=val)
+                if timed_out:
+                    stopped = "time limit"
+                if self.stop_requested:
+                    stopped = "interrupted"
+                if stopped != "steps":
+                    break
+            if self.last_saved != self.step:
+                self.save("checkpoint", val_loss=val)
+        finally:
+            bar.close()
+            signal.signal(signal.SIGINT, previous)
+            records = self.metrics.read()
+            if records:
+                plot_losses(records, self.run_dir / "loss.png")
+        return {"step": self.step, "stopped": stopped, "val_loss": val, "best_val_loss": self.best,
+                "elapsed": self.elapsed, "clipped_steps": self.clipped}
+
+    def _request_stop(self, *_):
+        if self.stop_requested:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self.stop_requested = True
