@@ -164,7 +164,9 @@ def test_initialisations():
     assert torch.equal(cell.bias_ih[H : 2 * H], torch.ones(H)) and not cell.bias_hh[H : 2 * H].any()
     cell = init_cell_(LSTMCell(F, H, coupled=True), "default", forget_bias=2.0)
     assert torch.equal(cell.bias_ih[:H], torch.full((H,), 2.0))
+    cell = init_cell_(GRUCell(F, H), forget_bias=2.0)  # the update gate z is the GRU's forget gate
+    assert torch.equal(cell.bias_ih[H : 2 * H], torch.full((H,), 2.0))
     with pytest.raises(RnnkitError, match="no forget gate"):
-        init_cell_(GRUCell(F, H), forget_bias=1.0)
+        init_cell_(ElmanCell(F, H), forget_bias=1.0)
     with pytest.raises(RnnkitError, match="unknown initialisation"):
         init_cell_(GRUCell(F, H), "xavier")

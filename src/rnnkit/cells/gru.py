@@ -23,6 +23,7 @@ class GRUCell(RecurrentCell):
     """
 
     num_gates = 3
+    forget_gate = 1  # z plays the forget gate's role (z = 1 keeps h_{t-1}): ``forget_bias`` sets b_z
 
     def __init__(self, input_size: int, hidden_size: int, reset_after: bool = True):
         self.reset_after = bool(reset_after)

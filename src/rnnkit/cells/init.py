@@ -8,8 +8,9 @@ Each scheme acts on every gate's ``(H, H)`` block of ``weight_hh`` separately:
 - ``spectral``: each block Gaussian, rescaled so its spectral radius (largest |eigenvalue|) is
   ``spectral_radius``: below 1 the linearised dynamics forget, above 1 they explode.
 
-``forget_bias`` then sets the forget gate's bias (the LSTM's ``b_f``, in ``bias_ih``; ``bias_hh``'s
-block is zeroed) so that the cell remembers by default (Gers 2000; Jozefowicz 2015 suggest 1).
+``forget_bias`` then sets the forget gate's bias (the LSTM's ``b_f``, the GRU's update gate ``b_z``, in
+``bias_ih``; ``bias_hh``'s block is zeroed) so that the cell remembers by default (Gers 2000;
+Jozefowicz 2015 suggest 1).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def init_cell_(
         if cell.forget_gate is None:
             raise RnnkitError(
                 f"{type(cell).__name__} has no forget gate, so forget_bias does not apply; "
-                "use it with lstm, peephole-lstm or coupled-lstm"
+                "use it with lstm, peephole-lstm, coupled-lstm or gru"
             )
         k = cell.forget_gate
         cell.bias_ih[k * H : (k + 1) * H] = forget_bias

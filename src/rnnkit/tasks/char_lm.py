@@ -20,7 +20,6 @@ from rnnkit.data.corpus import read_corpus
 from rnnkit.data.vocab import CharVocab
 from rnnkit.errors import RnnkitError
 from rnnkit.models.language_model import CharLM
-from rnnkit.tasks.generate import generate
 from rnnkit.train.checkpoint import load_checkpoint, load_weights
 from rnnkit.train.config import ModelConfig, TrainConfig
 from rnnkit.train.trainer import Trainer, resolve_device
@@ -90,11 +89,17 @@ def train_lm(model_config: ModelConfig, config: TrainConfig, log=print) -> dict:
     prime = "\n" if "\n" in vocab.index else vocab.chars[0]
 
     def show_sample(model, step):
+        from rnnkit.tasks.generate import generate
+
         text = generate(model, vocab, prime, config.sample_length, temperature=0.8, seed=config.seed + step)
         return f"--- sample at step {step} ---\n{text}\n---"
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(model, config, data, lambda m: window_loss(m, windows), run_dir, meta, show_sample)
+    def evaluate(model):
+        loss = window_loss(model, windows)
+        return {"val_loss": loss, "val_bpc": loss / math.log(2)}
+
+    trainer = Trainer(model, config, data, evaluate, run_dir, meta, show_sample)
     if config.resume:
         trainer.resume()
         log(f"resuming {run_dir} at step {trainer.step}")
@@ -145,8 +150,8 @@ def check_configs(model: ModelConfig, train: TrainConfig) -> None:
                         ("--checkpoint-every", train.checkpoint_every), ("--log-every", train.log_every)):
         if value < 1:
             raise RnnkitError(f"{name} must be a positive integer, got {value}")
-    if not train.lr > 0:
-        raise RnnkitError(f"--lr must be > 0, got {train.lr}")
+    if not 0 < train.lr <= 1e6:
+        raise RnnkitError(f"--lr must be > 0 and at most 1e6, got {train.lr}")
     resolve_device(train.device)
 
 

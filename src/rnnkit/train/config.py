@@ -25,7 +25,7 @@ class ModelConfig:
     tie_weights: bool = opt(False, "share the embedding and output weights (needs --embedding equal to --hidden)")
     init: str = opt("default", "initialisation of the recurrent weights: default, orthogonal, identity (IRNN), spectral")
     spectral_radius: float = opt(1.0, "spectral radius of each recurrent weight block with --init spectral")
-    forget_bias: float = opt(1.0, "forget-gate bias for cells with a forget gate (LSTM family)")
+    forget_bias: float = opt(1.0, "forget-gate bias for cells with a forget gate (LSTM family; the GRU's update gate)")
     tau: float = opt(2.0, "time constant of the MTRNN's leaky units (mtrnn only)")
     engine: str = opt("auto", "auto (torch's fused kernel where valid, else the loop), loop (readable), torch")
 

@@ -14,8 +14,8 @@ SCHEDULES = ("constant", "cosine", "linear")
 
 def make_optimizer(name: str, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0):
     """``sgd`` (plain), ``momentum`` (SGD with momentum), ``rmsprop``, ``adagrad``, ``adam``, ``adamw``."""
-    if not lr > 0:
-        raise RnnkitError(f"learning rate must be > 0, got {lr}")
+    if not 0 < lr <= 1e6:
+        raise RnnkitError(f"learning rate must be > 0 and at most 1e6, got {lr}")
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
     if name == "momentum":

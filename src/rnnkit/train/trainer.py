@@ -30,6 +30,14 @@ from rnnkit.train.metrics import MetricsLog, plot_losses
 from rnnkit.train.optim import clip_gradients, lr_at, make_optimizer
 
 
+class Diverged(RnnkitError):
+    """The loss or the weights became NaN or infinite; ``step`` is where it was seen."""
+
+    def __init__(self, message: str, step: int):
+        super().__init__(message)
+        self.step = step
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -45,12 +53,13 @@ def resolve_device(name: str) -> torch.device:
 class Trainer:
     """Trains ``model`` on ``data`` (``batch(step) -> (inputs, targets, reset)``, ``stateful``).
 
-    ``evaluate(model) -> float`` gives the validation loss; ``on_evaluate(model, step) -> str`` may
-    return text to show (a generated sample). ``meta`` (JSON) goes into every checkpoint's config.
+    ``evaluate(model) -> dict`` gives the validation metrics, ``val_loss`` (which early stopping and
+    the ``best`` checkpoint follow) and any others; ``on_evaluate(model, step) -> str`` may return text
+    to show (a generated sample). ``meta`` (JSON) goes into every checkpoint's config.
     """
 
     def __init__(self, model: torch.nn.Module, config: TrainConfig, data, evaluate: Callable, run_dir,
-                 meta: dict, on_evaluate: Callable | None = None, sample_every: int | None = None):
+                 meta: dict, on_evaluate: Callable | None = None):
         self.config, self.data, self.evaluate, self.on_evaluate = config, data, evaluate, on_evaluate
         self.run_dir, self.meta = Path(run_dir), meta
         self.device = resolve_device(config.device)
@@ -60,6 +69,7 @@ class Trainer:
         self.step, self.best, self.bad_evals, self.elapsed, self.clipped = 0, math.inf, 0, 0.0, 0
         self.state = None  # the recurrent state carried across batches (truncated BPTT)
         self.last_saved: int | None = None
+        self.verbose = True  # progress bar and evaluation lines
         self.stop_requested = False
 
     # ---------------------------------------------------------------- checkpoints
@@ -69,7 +79,8 @@ class Trainer:
     def diverged(self, what: str):
         where = (f"the last good checkpoint (step {self.last_saved}) is in {self.run_dir / 'checkpoint'}"
                  if self.last_saved is not None else "no checkpoint had been written yet")
-        raise RnnkitError(f"{what}; training stopped and {where}; try a lower --lr or gradient clipping (--clip)")
+        raise Diverged(f"{what}; training stopped and {where}; try a lower --lr or gradient clipping (--clip)",
+                       self.step)
 
     def save(self, name: str, **metrics) -> None:
         """Write checkpoint ``name`` (``checkpoint`` or ``best``); never one with NaN or inf weights."""
@@ -134,15 +145,18 @@ class Trainer:
     def run_evaluation(self, bar) -> tuple[float, bool]:
         self.model.eval()
         with torch.no_grad():
-            val = float(self.evaluate(self.model))
+            results = {k: float(v) for k, v in self.evaluate(self.model).items()}
+        val = results["val_loss"]
         improved = val < self.best
         if improved:
             self.best, self.bad_evals = val, 0
         else:
             self.bad_evals += 1
-        self.metrics.write(step=self.step, val_loss=val, val_bpc=val / math.log(2), best_val_loss=self.best)
-        bar.write(f"step {self.step}: validation loss {val:.4f} ({val / math.log(2):.3f} bpc)"
-                  + ("  best" if improved else f"  (no improvement for {self.bad_evals})"))
+        self.metrics.write(step=self.step, **results, best_val_loss=self.best)
+        shown = ", ".join(f"{k.removeprefix('val_').replace('_', ' ')} {v:.4f}" for k, v in results.items())
+        if self.verbose:
+            bar.write(f"step {self.step}: validation {shown}"
+                      + ("  best" if improved else f"  (no improvement for {self.bad_evals})"))
         if improved:
             self.save("best", val_loss=val)
         if self.on_evaluate is not None and self.config.sample_every and self.step % self.config.sample_every == 0:
@@ -156,7 +170,8 @@ class Trainer:
         use_amp = c.amp and self.device.type == "cuda"
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else nullcontext()
         previous = signal.signal(signal.SIGINT, self._request_stop)
-        bar = tqdm(total=c.steps, initial=self.step, desc="train", unit="step", dynamic_ncols=True)
+        bar = tqdm(total=None if c.time > 0 else c.steps, initial=self.step, desc="train", unit="step",
+                   dynamic_ncols=True, disable=not self.verbose)
         start, stopped, window, val = time.perf_counter() - self.elapsed, "steps", [], None
         tick, tokens = time.perf_counter(), 0
         try:
