@@ -7,6 +7,7 @@ Torch is imported inside the commands that need it, so ``rnnkit scratch`` stays 
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import sys
 from dataclasses import asdict
@@ -14,6 +15,13 @@ from dataclasses import asdict
 from rnnkit.cli_args import add_config_arguments, given
 from rnnkit.errors import RnnkitError
 from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
+
+
+#: Modules that add their own commands: each has ``register(subparsers)``, imports torch lazily, and
+#: sets ``func=handler(args)`` on its parsers.
+COMMAND_MODULES = [
+    "rnnkit.lab.cli",
+]
 
 
 def cmd_train(args) -> int:
@@ -125,12 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cells", help="list the recurrent cells and their equations")
     p.set_defaults(func=cmd_cells)
 
-    try:
-        from rnnkit.scratch.cli import register as register_scratch
-    except ImportError:  # the NumPy lab is optional at build time
-        register_scratch = None
-    if register_scratch is not None:
-        register_scratch(sub)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 

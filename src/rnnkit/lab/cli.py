@@ -1,0 +1,197 @@
+"""``rnnkit lab ...``: the course's experiments on long dependencies, each writing JSON and a figure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from rnnkit.errors import RnnkitError
+
+
+def _out(args, name: str) -> Path:
+    out = Path(args.out or time.strftime(f"runs/lab-{name}-%Y%m%d-%H%M%S"))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise RnnkitError(f"{what} must be comma-separated integers, got {text!r}") from None
+    if any(v < 1 for v in values):
+        raise RnnkitError(f"{what} must be positive, got {text!r}")
+    return values
+
+
+def cmd_gradient_flow(args) -> int:
+    import torch
+
+    from rnnkit.lab.gradient_flow import ModelSpec, decay_per_step, gradient_norms, recurrent_spectrum
+    from rnnkit.lab.models import SequenceTaskModel
+    from rnnkit.lab.plots import plot_gradient_flow
+    from rnnkit.lab.sequence_tasks import make_task, train_on_task
+
+    out = _out(args, "gradient-flow")
+    curves, table = {}, []
+    print(f"{'model':26s} {'network':8s} {'max|eig|':>9s} {'max sv':>7s} {'k=0':>9s} {'k=T/10':>9s} {'k=T':>9s} {'decay/step':>10s}")
+    for text in args.models.split(","):
+        spec = ModelSpec.parse(text)
+        cell = spec.build(args.input_size, args.hidden, args.seed)
+        curves[text] = {"random": gradient_norms(cell, args.T, seed=args.seed)}
+        networks = [("random", cell)]
+        if args.trained_steps:  # the same model after training on the adding problem
+            generate, _, kwargs = make_task("adding")
+            torch.manual_seed(args.seed)
+            model = SequenceTaskModel(spec.cell, hidden=args.hidden, init=spec.init, spectral_radius=spec.radius,
+                                      forget_bias=spec.forget_bias, **kwargs)
+            train_on_task(model, generate, args.train_T, out / f"trained-{text.replace(':', '_')}", {"task": "lab-adding"},
+                          steps=args.trained_steps, lr=1e-3)
+            trained = model.rnn.layers[0].cell
+            curves[text]["trained"] = gradient_norms(trained, args.T, seed=args.seed)
+            networks.append(("trained", trained))
+        for kind, c in networks:
+            norms = curves[text][kind]
+            row = {"model": text, "network": kind, **recurrent_spectrum(c), "norms": norms,
+                   "decay_per_step": decay_per_step(norms)}
+            table.append(row)
+            print(f"{text:26s} {kind:8s} {row['max_abs_eigenvalue']:9.3f} {row['max_singular_value']:7.3f} "
+                  f"{norms[0]:9.2e} {norms[len(norms) // 10]:9.2e} {norms[-1]:9.2e} {row['decay_per_step']:10.4f}")
+    (out / "gradient_flow.json").write_text(json.dumps({"T": args.T, "hidden": args.hidden, "results": table}))
+    plot_gradient_flow(curves, out / "gradient_flow.png", args.T)
+    print(f"wrote {out / 'gradient_flow.json'} and {out / 'gradient_flow.png'}")
+    return 0
+
+
+def cmd_exploding(args) -> int:
+    from rnnkit.lab.exploding import clipping_demo, plot_clipping
+
+    out = _out(args, "exploding")
+    results = clipping_demo(args.corpus, str(out), radius=args.spectral_radius, lr=args.lr, clip=args.clip,
+                            steps=args.steps, hidden=args.hidden, seed=args.seed)
+    (out / "exploding.json").write_text(json.dumps(results))
+    plot_clipping(results, out / "exploding.png")
+    print(f"wrote {out / 'exploding.json'} and {out / 'exploding.png'}")
+    return 0
+
+
+def cmd_task(args) -> int:
+    from rnnkit.lab.sequence_tasks import run_task
+
+    out = _out(args, f"task-{args.task}")
+    rows = []
+    header = f"| model | BPTT | T | steps | test {'MSE' if args.task == 'adding' else 'cross-entropy'} | baseline | ratio |"
+    lines = [header, "|---|---|---|---|---|---|---|"]
+    print(header)
+    for T in _ints(args.T, "--T"):
+        for name in args.models.split(","):
+            spec, truncate = ("elman", 1) if name == "srn" else (name, 0)
+            r = run_task(args.task, spec, T, hidden=args.hidden, truncate=truncate, seed=args.seed, out=out,
+                         steps=args.steps, batch_size=args.batch_size, lr=args.lr, clip=args.clip)
+            rows.append({**r.__dict__, "name": name})
+            line = (f"| {name} | {'1 step (SRN)' if truncate else 'full'} | {T} | {r.steps} | {r.test_loss:.4f} | "
+                    f"{r.baseline:.4f} | {r.ratio:.2f} |")
+            lines.append(line)
+            print(line, flush=True)
+    (out / "results.json").write_text(json.dumps(rows))
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'results.md'}")
+    return 0
+
+
+def cmd_esn(args) -> int:
+    from rnnkit.lab.esn import mackey_glass
+    from rnnkit.lab.esn_eval import echo_state_distance, evaluate_series, read_series
+    from rnnkit.lab.plots import plot_series
+
+    out = _out(args, "esn")
+    options = dict(reservoir_size=args.reservoir, spectral_radius=args.spectral_radius, leak_rate=args.leak_rate,
+                   input_scaling=args.input_scaling, ridge=args.ridge, seed=args.seed)
+    series = {"mackey-glass": mackey_glass(3000)}
+    for path in args.series:
+        series[Path(path).stem] = read_series(path)
+    results = {}
+    for name, values in series.items():
+        r = evaluate_series(values, horizon=args.horizon, **options)
+        results[name] = r
+        multi = next(k for k in r if k.startswith("multi_step_nrmse"))
+        print(f"{name:24s} one-step NRMSE {r['one_step_nrmse']:.4f} (naive {r['naive_one_step_nrmse']:.4f}), "
+              f"{multi.rsplit('_', 1)[1]}-step closed-loop NRMSE {r[multi]:.4f}, {r['test_points']} test points")
+        plot_series(r["multi_step_truth"], r["multi_step_prediction"], out / f"esn-{name}.png",
+                    f"ESN on {name}: {len(r['multi_step_truth'])} steps closed loop")
+    distance = echo_state_distance(**{k: v for k, v in options.items() if k != "ridge"})
+    results["echo_state_distance"] = distance
+    print(f"echo-state property: two initial states, same input: distance {distance[0]:.3g} at t=1, "
+          f"{distance[-1]:.3g} at t={len(distance)}")
+    (out / "esn.json").write_text(json.dumps(results))
+    print(f"wrote {out / 'esn.json'} and the esn-*.png figures")
+    return 0
+
+
+def cmd_mtrnn(args) -> int:
+    from rnnkit.lab.mtrnn import compare_timescales
+
+    out = _out(args, "mtrnn")
+    results = compare_timescales(steps=args.steps, horizon=args.horizon, tau_slow=args.tau_slow, seed=args.seed, out=out)
+    for name, value in results.items():
+        print(f"{name:28s} test MSE {value:.4f}")
+    (out / "mtrnn.json").write_text(json.dumps(results))
+    return 0
+
+
+def register(subparsers) -> None:
+    lab = subparsers.add_parser("lab", help="the course's experiments on long dependencies")
+    sub = lab.add_subparsers(dest="lab_command", metavar="experiment", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--out", default=None, help="folder for the results (default: runs/lab-<experiment>-<time>)")
+    common.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+    p = sub.add_parser("gradient-flow", parents=[common], help="norm of dL/dh_{T-k} for k = 0..T, per cell and init")
+    p.add_argument("--models", default="elman,elman-relu:spectral=2,irnn,lstm:default:fb=5,gru:default:fb=5,lstm",
+                   help="comma-separated cell[:init[=radius]][:fb=forget_bias]; irnn = elman-relu:identity")
+    p.add_argument("--T", type=int, default=1000, help="sequence length (default: 1000)")
+    p.add_argument("--hidden", type=int, default=64, help="hidden units (default: 64)")
+    p.add_argument("--input-size", type=int, default=2, help="input features of the random input (default: 2)")
+    p.add_argument("--trained-steps", type=int, default=300,
+                   help="also measure each model after this many steps on the adding problem (0: random only)")
+    p.add_argument("--train-T", type=int, default=50, help="sequence length of that training (default: 50)")
+    p.set_defaults(func=cmd_gradient_flow)
+
+    p = sub.add_parser("exploding", parents=[common], help="a run that diverges without clipping and trains with it")
+    p.add_argument("--corpus", default=None, help="text to train on (default: the embedded corpus)")
+    p.add_argument("--steps", type=int, default=300, help="training steps per run (default: 300)")
+    p.add_argument("--lr", type=float, default=1.0, help="SGD learning rate (default: 1.0)")
+    p.add_argument("--spectral-radius", type=float, default=1.5, help="initial spectral radius of W_hh (default: 1.5)")
+    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm threshold of the clipped run (default: 1)")
+    p.add_argument("--hidden", type=int, default=128, help="hidden units (default: 128)")
+    p.set_defaults(func=cmd_exploding)
+
+    p = sub.add_parser("task", parents=[common], help="train models on the adding or copy-memory task")
+    p.add_argument("task", choices=["adding", "copy"], help="adding (MSE, baseline 0.167) or copy (cross-entropy)")
+    p.add_argument("--models", default="tanh,irnn,lstm,gru,srn",
+                   help="comma-separated models: any cell spec (see gradient-flow) or srn (tanh, BPTT truncated to 1 step)")
+    p.add_argument("--T", default="50,100,200", help="comma-separated sequence lengths (default: 50,100,200)")
+    p.add_argument("--steps", type=int, default=1000, help="training steps per run (default: 1000)")
+    p.add_argument("--hidden", type=int, default=64, help="hidden units (default: 64)")
+    p.add_argument("--batch-size", type=int, default=32, help="sequences per batch (default: 32)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 0.001)")
+    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1)")
+    p.set_defaults(func=cmd_task)
+
+    p = sub.add_parser("esn", parents=[common], help="echo-state network on Mackey-Glass and real series")
+    p.add_argument("--series", nargs="*", default=[], help="CSV files (date,value) to evaluate besides Mackey-Glass")
+    p.add_argument("--reservoir", type=int, default=200, help="reservoir units (default: 200)")
+    p.add_argument("--spectral-radius", type=float, default=0.9, help="spectral radius of the reservoir (default: 0.9)")
+    p.add_argument("--leak-rate", type=float, default=0.5, help="leak rate a in (0, 1] (default: 0.5)")
+    p.add_argument("--input-scaling", type=float, default=1.0, help="scale of the input weights (default: 1)")
+    p.add_argument("--ridge", type=float, default=1e-2, help="ridge regularisation of the readout (default: 0.01)")
+    p.add_argument("--horizon", type=int, default=50, help="closed-loop prediction steps (default: 50)")
+    p.set_defaults(func=cmd_esn)
+
+    p = sub.add_parser("mtrnn", parents=[common], help="fast and slow leaky layers against one timescale")
+    p.add_argument("--steps", type=int, default=600, help="training steps per model (default: 600)")
+    p.add_argument("--horizon", type=int, default=20, help="steps ahead to forecast (default: 20)")
+    p.add_argument("--tau-slow", type=float, default=30.0, help="time constant of the slow layer (default: 30)")
+    p.set_defaults(func=cmd_mtrnn)

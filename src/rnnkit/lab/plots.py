@@ -1,0 +1,44 @@
+"""Figures of the lab's experiments (PNG, matplotlib's Agg backend)."""
+
+from __future__ import annotations
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_gradient_flow(curves: dict, path, T: int) -> None:
+    """``curves[name] = {"random": norms, "trained": norms or None}``; log-scale norm against k."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for i, (name, c) in enumerate(curves.items()):
+        color = f"C{i}"
+        for kind, style in (("random", "-"), ("trained", "--")):
+            norms = c.get(kind)
+            if norms:
+                points = [(k, n) for k, n in enumerate(norms) if n > 0]
+                ax.semilogy(*zip(*points), style, color=color, label=f"{name} ({kind})")
+    ax.set(xlabel="k (steps back from T)", ylabel="||dL / dh_{T-k}||", title=f"gradient flow over T = {T} steps")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_series(truth, prediction, path, title: str) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.plot(truth, label="truth")
+    ax.plot(prediction, "--", label="prediction (closed loop)")
+    ax.set(xlabel="step after the training part", ylabel="standardised value", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
