@@ -1,0 +1,149 @@
+"""The course's lab program in NumPy: train a character-level language model with truncated BPTT,
+printing the smoothed loss, the speed, and a generated sample as it goes (course-notes §3).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnkit.data.corpus import read_corpus
+from rnnkit.data.vocab import CharVocab
+from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.scratch.batching import StreamBatches
+from rnnkit.scratch.model import CELLS, CharRNN
+from rnnkit.scratch.optim import OPTIMIZERS, clip_by_norm, clip_by_value, make_optimizer
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass
+class TrainConfig:
+    corpus: str | None = None  # UTF-8 text file; None = the embedded corpus (Python's stdlib source)
+    cell: str = "elman"  # one of rnnkit.scratch.CELLS
+    hidden_size: int = 100  # H, min-char-rnn's size
+    seq_len: int = 25  # T: characters per stream per update (the chunk; state is carried across chunks)
+    bptt: int | None = None  # backpropagate at most k steps (1 = Elman's SRN); None = the whole chunk
+    batch_size: int = 32  # B parallel streams (min-char-rnn: 1)
+    optimizer: str = "adagrad"  # min-char-rnn's choice
+    lr: float = 0.1  # min-char-rnn's learning rate
+    clip_value: float | None = 5.0  # clip each gradient element to [-v, v] (min-char-rnn: 5); None = off
+    clip_norm: float | None = None  # rescale gradients whose global norm exceeds this; None = off
+    iters: int = 2000  # parameter updates
+    print_every: int = 100  # iterations between progress lines; 0 = none
+    sample_every: int = 500  # iterations between generated samples; 0 = none
+    sample_length: int = 200  # characters per sample
+    temperature: float = 1.0  # sampling temperature (0 = greedy)
+    val_fraction: float = 0.1  # the tail of the corpus held out for the validation loss; 0 = none
+    val_chars: int = 20_000  # at most this many held-out characters are scored
+    dtype: str = "float64"  # float64 or float32
+    seed: int = 0  # weights, sampling
+
+    def check(self) -> None:
+        if self.cell not in CELLS:
+            raise unknown_choice("cell", self.cell, CELLS)
+        if self.optimizer not in OPTIMIZERS:
+            raise unknown_choice("optimizer", self.optimizer, OPTIMIZERS)
+        if self.dtype not in DTYPES:
+            raise unknown_choice("dtype", self.dtype, DTYPES)
+        for name in ("hidden_size", "seq_len", "batch_size", "iters", "sample_length", "val_chars"):
+            if getattr(self, name) < 1:
+                raise RnnkitError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(self, name)}")
+        for name in ("print_every", "sample_every"):
+            if getattr(self, name) < 0:
+                raise RnnkitError(f"--{name.replace('_', '-')} must be >= 0 (0 turns it off), got {getattr(self, name)}")
+        if self.bptt is not None and self.bptt < 1:
+            raise RnnkitError(f"--bptt must be a positive integer (1 = Elman's SRN), got {self.bptt}")
+        if not self.lr > 0:
+            raise RnnkitError(f"--lr must be positive, got {self.lr}")
+        if not 0 <= self.val_fraction < 1:
+            raise RnnkitError(f"--val-fraction must lie in [0, 1), got {self.val_fraction}")
+        if self.temperature < 0:
+            raise RnnkitError(f"--temperature must be >= 0 (0 is greedy), got {self.temperature}")
+        for name in ("clip_value", "clip_norm"):
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
+                raise RnnkitError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+
+
+@dataclass
+class TrainResult:
+    iters: int
+    chars: int  # characters trained on (B * T per update)
+    seconds: float
+    smoothed_loss: float  # nats per character, exponential moving average of the training loss
+    val_loss: float | None  # nats per character on the held-out tail
+    losses: list[float] = field(default_factory=list)  # the training loss of every update
+    samples: list[str] = field(default_factory=list)
+    model: CharRNN | None = field(default=None, repr=False)
+    vocab: CharVocab | None = field(default=None, repr=False)
+
+    @property
+    def chars_per_second(self) -> float:
+        return self.chars / max(self.seconds, 1e-9)
+
+
+def split_corpus(text: str, val_fraction: float) -> tuple[str, str]:
+    n_val = int(len(text) * val_fraction)
+    return (text[: len(text) - n_val], text[len(text) - n_val :]) if n_val >= 2 else (text, "")
+
+
+def train(config: TrainConfig, log=print, text: str | None = None) -> TrainResult:
+    """Train a CharRNN as ``config`` says; ``text`` overrides the corpus (for the sweep, read once)."""
+    config.check()
+    if text is None:
+        text = read_corpus(config.corpus, min_chars=config.seq_len + 1)
+    train_text, val_text = split_corpus(text, config.val_fraction)
+    vocab = CharVocab.from_text(text)
+    ids = np.array(vocab.encode(train_text), dtype=np.int64)
+    batches = StreamBatches(ids, config.batch_size, config.seq_len)
+    model = CharRNN(config.cell, len(vocab), config.hidden_size, seed=config.seed, dtype=DTYPES[config.dtype])
+    opt = make_optimizer(config.optimizer, model.params, config.lr)
+    rng = np.random.default_rng(config.seed)
+    n_params = sum(p.size for p in model.params.values())
+    log(f"{config.cell} H={config.hidden_size}, {n_params:,} parameters, vocabulary {len(vocab)}, {len(train_text):,} training characters; "
+        f"B={config.batch_size} T={config.seq_len} bptt={config.bptt or config.seq_len} {config.optimizer} lr={config.lr}")
+
+    smooth = math.log(len(vocab))  # the loss of a uniform guess, min-char-rnn's starting point
+    losses, samples, chars = [], [], 0
+    state = None
+    start = last_time = time.perf_counter()
+    last_iter = 0
+    for it in range(1, config.iters + 1):
+        inputs, targets, reset = batches.batch(it - 1)
+        if reset:
+            state = None  # a new epoch: the streams start again from h_0 = 0
+        loss, grads, state = model.loss_and_grads(inputs, targets, state, bptt=config.bptt)
+        if not math.isfinite(loss):
+            raise RnnkitError(f"training diverged at iteration {it} (loss {loss}); lower --lr or set --clip-norm")
+        if config.clip_value:
+            clip_by_value(grads, config.clip_value)
+        if config.clip_norm:
+            clip_by_norm(grads, config.clip_norm)
+        opt.step(grads)
+        losses.append(loss)
+        chars += inputs.size
+        smooth = 0.99 * smooth + 0.01 * loss
+        if config.print_every and it % config.print_every == 0:
+            now = time.perf_counter()
+            rate = (it - last_iter) / max(now - last_time, 1e-9)
+            log(f"iter {it:6d} | loss {smooth:.4f} | {rate:7.1f} it/s | {rate * inputs.size:10,.0f} chars/s")
+            last_time, last_iter = now, it
+        if config.sample_every and it % config.sample_every == 0:
+            # continue stream 0 from where it stands: its state, primed with its next character
+            row0 = tuple(s[:1] for s in state) if model.cell.has_cell_state else state[:1]
+            out = model.generate([int(targets[0, -1])], config.sample_length, rng, config.temperature, row0)
+            samples.append(vocab.decode(out))
+            log(f"----- sample at iteration {it} -----\n{samples[-1]}\n-----")
+    seconds = time.perf_counter() - start
+    val_loss = None
+    if val_text:
+        val_ids = np.array(vocab.encode(val_text[: config.val_chars + 1]), dtype=np.int64)
+        val_loss = model.stream_loss(val_ids)
+    result = TrainResult(config.iters, chars, seconds, smooth, val_loss, losses, samples, model, vocab)
+    val = f", validation loss {val_loss:.4f}" if val_loss is not None else ""
+    log(f"done: {config.iters} iterations, {chars:,} characters in {seconds:.1f} s "
+        f"({result.chars_per_second:,.0f} chars/s); smoothed training loss {smooth:.4f}{val} nats/char")
+    return result
