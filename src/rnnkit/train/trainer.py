@@ -38,6 +38,13 @@ class Diverged(RnnkitError):
         self.step = step
 
 
+def to_device(x, device):
+    """A tensor, or a tuple/list of tensors (inputs such as ``(ids, lengths)``), moved to ``device``."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(to_device(v, device) for v in x)
+    return x.to(device)
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -119,7 +126,7 @@ class Trainer:
     # ---------------------------------------------------------------- the loop
     def train_step(self, autocast) -> float:
         inputs, targets, reset = self.data.batch(self.step)
-        inputs, targets = inputs.to(self.device), targets.to(self.device)
+        inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
         if reset or not self.data.stateful:
             self.state = None
         self.model.train()
@@ -139,7 +146,7 @@ class Trainer:
         self.optimizer.step()
         self.state = detach_state(state) if self.data.stateful else None  # truncate BPTT here
         self.step += 1
-        self.tokens = inputs.numel()
+        self.tokens = (inputs[0] if isinstance(inputs, (tuple, list)) else inputs).numel()
         return value
 
     def run_evaluation(self, bar) -> tuple[float, bool]:

@@ -1,0 +1,84 @@
+"""An RNN forecaster for a univariate series (course-notes §1 many-to-one and many-to-many, §10).
+
+    window (B, W) -> (B, W, 1) -> stacked RNN (B, W, H) -> Linear -> (B, W, K)
+      many-to-one:  only the last step's output is the forecast and carries the loss   -> (B, K)
+      many-to-many: every step t forecasts the K values after t (a loss at each step)   -> (B, W, K)
+
+K is the horizon for the direct strategy (all steps at once) or 1 for the recursive one (each
+forecast is fed back as the newest value of the window). ``build_forecaster`` also builds the
+sliding-window MLP and 1-D convolution baselines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.layers import build_rnn
+from rnnkit.train.config import opt
+
+FORECASTERS = ("rnn", "mlp", "conv")
+MODES = ("many-to-one", "many-to-many")
+
+
+@dataclass
+class ForecasterConfig:
+    model: str = opt("rnn", "rnn, or a baseline: mlp (feed-forward net on the sliding window), conv (1-D convolution)")
+    mode: str = opt("many-to-one", "many-to-one (one forecast per window) or many-to-many (a forecast at every step; rnn)")
+    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)")
+    hidden: int = opt(64, "hidden units per layer (rnn, mlp) or channels (conv)")
+    layers: int = opt(1, "stacked layers (recurrent, dense or convolutional)")
+    kernel: int = opt(3, "kernel size of the conv baseline")
+    dropout: float = opt(0.0, "dropout between layers and before the output layer")
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
+    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
+    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
+
+
+def forecast_loss(preds: torch.Tensor, targets: torch.Tensor | None):
+    """Mean squared error (in scaled units); None without targets."""
+    return None if targets is None else F.mse_loss(preds.float(), targets.float())
+
+
+class RNNForecaster(nn.Module):
+    """``forward(window (B, W), targets=None, state=None) -> (forecast (B, K) or (B, W, K), loss, state)``."""
+
+    def __init__(self, outputs: int, config: ForecasterConfig):
+        super().__init__()
+        c = self.config = config
+        if c.mode not in MODES:
+            raise unknown_choice("mode", c.mode, MODES)
+        self.rnn = build_rnn(c.cell, 1, c.hidden, num_layers=c.layers, dropout=c.dropout, engine=c.engine,
+                             init=c.init, forget_bias=c.forget_bias)
+        self.drop = nn.Dropout(c.dropout)
+        self.head = nn.Linear(self.rnn.output_size, outputs)
+
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor | None = None, state=None):
+        h, state = self.rnn(inputs.unsqueeze(-1), state)  # (B, W, 1) -> (B, W, H)
+        if self.config.mode == "many-to-one":
+            h = h[:, -1]  # (B, H): the state after reading the whole window
+        preds = self.head(self.drop(h))  # (B, K) or (B, W, K)
+        return preds, forecast_loss(preds, targets), state
+
+
+def build_forecaster(window: int, outputs: int, config: ForecasterConfig) -> nn.Module:
+    """The model ``config.model`` names, reading windows of ``window`` values and forecasting ``outputs``."""
+    c = config
+    for name, value in (("--hidden", c.hidden), ("--layers", c.layers), ("--kernel", c.kernel)):
+        if value < 1:
+            raise RnnkitError(f"{name} must be a positive integer, got {value}")
+    if c.model != "rnn" and c.mode != "many-to-one":
+        raise RnnkitError(f"--mode {c.mode} needs --model rnn; the {c.model} baseline forecasts once per window")
+    if c.model == "rnn":
+        return RNNForecaster(outputs, c)
+    from rnnkit.models.baselines import WindowConv, WindowMLP
+
+    if c.model == "mlp":
+        return WindowMLP(window, outputs, c.hidden, c.layers, c.dropout)
+    if c.model == "conv":
+        return WindowConv(window, outputs, c.hidden, c.layers, c.kernel, c.dropout)
+    raise unknown_choice("forecaster model", c.model, FORECASTERS)
