@@ -20,27 +20,38 @@ from rnnkit.scratch.optim import OPTIMIZERS, clip_by_norm, clip_by_value, make_o
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
+def option(default, help: str, type=None):
+    """A config field whose help text (and, where the default is None, type) the CLI flag reuses."""
+    return field(default=default, metadata={"help": help, "type": type or type_of(default)})
+
+
+def type_of(default):
+    return str if default is None else type(default)
+
+
 @dataclass
 class TrainConfig:
-    corpus: str | None = None  # UTF-8 text file; None = the embedded corpus (Python's stdlib source)
-    cell: str = "elman"  # one of rnnkit.scratch.CELLS
-    hidden_size: int = 100  # H, min-char-rnn's size
-    seq_len: int = 25  # T: characters per stream per update (the chunk; state is carried across chunks)
-    bptt: int | None = None  # backpropagate at most k steps (1 = Elman's SRN); None = the whole chunk
-    batch_size: int = 32  # B parallel streams (min-char-rnn: 1)
-    optimizer: str = "adagrad"  # min-char-rnn's choice
-    lr: float = 0.1  # min-char-rnn's learning rate
-    clip_value: float | None = 5.0  # clip each gradient element to [-v, v] (min-char-rnn: 5); None = off
-    clip_norm: float | None = None  # rescale gradients whose global norm exceeds this; None = off
-    iters: int = 2000  # parameter updates
-    print_every: int = 100  # iterations between progress lines; 0 = none
-    sample_every: int = 500  # iterations between generated samples; 0 = none
-    sample_length: int = 200  # characters per sample
-    temperature: float = 1.0  # sampling temperature (0 = greedy)
-    val_fraction: float = 0.1  # the tail of the corpus held out for the validation loss; 0 = none
-    val_chars: int = 20_000  # at most this many held-out characters are scored
-    dtype: str = "float64"  # float64 or float32
-    seed: int = 0  # weights, sampling
+    """The lab program's settings; ``rnnkit scratch train`` has one flag per field (``seq_len`` -> ``--seq-len``)."""
+
+    corpus: str | None = option(None, "UTF-8 text file to learn (default: the embedded corpus, Python's stdlib source)")
+    cell: str = option("elman", f"recurrent cell: {', '.join(CELLS)}")
+    hidden_size: int = option(100, "hidden units H (min-char-rnn: 100)")
+    seq_len: int = option(25, "characters per stream per update: the chunk, state carried across chunks (min-char-rnn: 25)")
+    bptt: int | None = option(None, "backpropagate at most k steps back, 1 = Elman's SRN (default: the whole chunk)", int)
+    batch_size: int = option(32, "parallel streams B (min-char-rnn: 1)")
+    optimizer: str = option("adam", f"{', '.join(OPTIMIZERS)} (min-char-rnn: adagrad, lr 0.1)")
+    lr: float = option(0.01, "learning rate")
+    clip_value: float | None = option(5.0, "clip each gradient element to [-v, v], 0 = off (min-char-rnn: 5)")
+    clip_norm: float | None = option(None, "rescale the gradients when their global norm exceeds this (default: off)", float)
+    iters: int = option(2000, "parameter updates")
+    print_every: int = option(100, "iterations between progress lines (smoothed loss, speed); 0 = none")
+    sample_every: int = option(500, "iterations between generated samples; 0 = none")
+    sample_length: int = option(200, "characters per sample")
+    temperature: float = option(1.0, "sampling temperature; 0 = greedy (argmax)")
+    val_fraction: float = option(0.1, "tail of the corpus held out for the validation loss; 0 = none")
+    val_chars: int = option(20_000, "at most this many held-out characters are scored")
+    dtype: str = option("float32", "float32 (about 2.5x faster here) or float64 (what the gradient check uses)")
+    seed: int = option(0, "seed of the weights and of the samples")
 
     def check(self) -> None:
         if self.cell not in CELLS:
@@ -63,9 +74,9 @@ class TrainConfig:
             raise RnnkitError(f"--val-fraction must lie in [0, 1), got {self.val_fraction}")
         if self.temperature < 0:
             raise RnnkitError(f"--temperature must be >= 0 (0 is greedy), got {self.temperature}")
-        for name in ("clip_value", "clip_norm"):
-            if getattr(self, name) is not None and not getattr(self, name) > 0:
-                raise RnnkitError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        for name in ("clip_value", "clip_norm"):  # None or 0: off
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise RnnkitError(f"--{name.replace('_', '-')} must be positive (0 = off), got {getattr(self, name)}")
 
 
 @dataclass
@@ -79,6 +90,12 @@ class TrainResult:
     samples: list[str] = field(default_factory=list)
     model: CharRNN | None = field(default=None, repr=False)
     vocab: CharVocab | None = field(default=None, repr=False)
+
+    @property
+    def final_train_loss(self) -> float:
+        """Mean training loss over the last 10% of the updates (at least one)."""
+        tail = self.losses[-max(1, len(self.losses) // 10):]
+        return float(sum(tail) / len(tail))
 
     @property
     def chars_per_second(self) -> float:

@@ -1,0 +1,30 @@
+"""``python -m rnnkit.scratch ...``: the same commands as ``rnnkit scratch ...``, without the rest of the CLI.
+
+Bad input ends in one line, ``error: <message>``, and exit code 2, as in ``rnnkit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rnnkit.errors import RnnkitError
+from rnnkit.scratch.cli import register
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0])
+    register(parser.add_subparsers(dest="command", metavar="command"))
+    args = parser.parse_args(["scratch", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return args.func(args) or 0
+    except RnnkitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
