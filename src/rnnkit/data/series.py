@@ -124,8 +124,9 @@ def read_series(path, date_column: str | None = None, value_column: str | None =
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
-            what = "missing value" if not cell else f"value {cell!r} is not a number"
-            raise RnnkitError(f"{path}, line {line_no}: {what} in column {header[v]!r}")
+            what = f"missing value in column {header[v]!r}" if not cell else \
+                f"value {cell!r} in column {header[v]!r} is not a number"
+            raise RnnkitError(f"{path}, line {line_no}: {what}; each row needs a finite number such as 112 or 20.7")
         dates.append(parsed[0])
         values.append(value)
         fmt = fmt or parsed[1]
