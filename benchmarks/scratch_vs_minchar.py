@@ -120,7 +120,8 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=32, help="scratch engine's parallel streams (default: 32)")
     parser.add_argument("--optimizer", default="adam", help="scratch engine's optimiser (default: adam)")
     parser.add_argument("--lr", type=float, default=0.01, help="scratch engine's learning rate (default: 0.01)")
-    parser.add_argument("--dtype", default="float32", help="scratch engine's float type (default: float32)")
+    parser.add_argument("--dtypes", default="float32,float64",
+                        help="scratch engine's float types, one run each (default: float32,float64)")
     parser.add_argument("--val-chars", type=int, default=20_000, help="held-out characters scored (default: 20,000)")
     parser.add_argument("--corpus", default=None,
                         help="text file (default: tinyshakespeare from ../shared/data if present, else the embedded corpus)")
@@ -136,15 +137,16 @@ def main(argv=None) -> int:
     print(f"corpus: {path or 'the embedded corpus'} ({len(text):,} characters, vocabulary {V}); "
           f"each engine trains on {args.chars:,} characters; numpy {np.__version__}, 1 BLAS thread")
 
-    config = TrainConfig(cell="elman", hidden_size=100, seq_len=25, batch_size=args.batch_size,
-                         optimizer=args.optimizer, lr=args.lr, clip_value=5.0, dtype=args.dtype,
-                         iters=max(1, args.chars // (args.batch_size * 25)), print_every=0, sample_every=0,
-                         val_fraction=0.1, val_chars=args.val_chars, seed=0)
-    result = train(config, log=lambda *_: None, text=text)
-    tail = max(1, TAIL // (args.batch_size * 25))
-    scratch_train = float(np.mean(result.losses[-tail:]))
-    rows = [(f"scratch (B={args.batch_size}, {args.optimizer} lr={args.lr}, {args.dtype})", result.chars,
-             result.chars_per_second, scratch_train, result.val_loss)]
+    rows = []
+    for dtype in args.dtypes.split(","):
+        config = TrainConfig(cell="elman", hidden_size=100, seq_len=25, batch_size=args.batch_size,
+                             optimizer=args.optimizer, lr=args.lr, clip_value=5.0, dtype=dtype,
+                             iters=max(1, args.chars // (args.batch_size * 25)), print_every=0, sample_every=0,
+                             val_fraction=0.1, val_chars=args.val_chars, seed=0)
+        result = train(config, log=lambda *_: None, text=text)
+        tail = max(1, TAIL // (args.batch_size * 25))
+        rows.append((f"scratch (B={args.batch_size}, {args.optimizer} lr={args.lr}, {dtype})", result.chars,
+                     result.chars_per_second, float(np.mean(result.losses[-tail:])), result.val_loss))
 
     if not args.skip_baseline:
         weights, seconds, losses = min_char_rnn(vocab.encode(train_text), V, args.chars)
@@ -159,10 +161,12 @@ def main(argv=None) -> int:
     print("(losses in nats/char; train loss: mean over the last 100,000 training characters; held-out: "
           f"first {len(val_ids) - 1:,} characters of the last 10%, one stream from h = 0)")
     if not args.skip_baseline:
-        (_, _, base_speed, _, base_val), (_, _, speed, _, val) = rows
-        print(f"\nspeed-up: {speed / base_speed:.1f}x the baseline's characters per second (target >= 10x)")
-        print(f"held-out loss: scratch {val:.4f} vs baseline {base_val:.4f} nats/char "
-              f"({'equal or lower' if val <= base_val else 'HIGHER'}; target: equal or lower)")
+        _, _, base_speed, _, base_val = rows[0]
+        print()
+        for name, _, speed, _, val in rows[1:]:
+            verdict = "equal or lower" if val <= base_val else "HIGHER"
+            print(f"{name}: {speed / base_speed:.1f}x the baseline's characters per second (target >= 10x); "
+                  f"held-out loss {val:.4f} vs {base_val:.4f} ({verdict}; target: equal or lower)")
     return 0
 
 

@@ -71,13 +71,16 @@ class ScratchCell:
         if x.ndim == 2 and np.issubdtype(x.dtype, np.integer):  # ids: column i of W_ih is W_ih @ onehot(i)
             if x.size and (x.min() < 0 or x.max() >= self.input_size):
                 raise RnnkitError(f"input ids must lie in 0..{self.input_size - 1}, got {x.min()}..{x.max()}")
-            return W.T[x] + b  # (B, T, G*H)
-        if x.ndim != 3 or x.shape[2] != self.input_size:
+            pre = W.T[x]  # (B, T, G*H)
+        elif x.ndim != 3 or x.shape[2] != self.input_size:
             raise RnnkitError(
                 f"expected input of shape (batch, time, {self.input_size}) or integer ids (batch, time), "
                 f"got {x.shape} {x.dtype}"
             )
-        return x @ W.T + b  # (B, T, G*H)
+        else:
+            pre = x @ W.T  # (B, T, G*H)
+        pre += b  # in place: a large temporary less (allocating them is what costs most at these sizes)
+        return pre
 
     def input_grads(self, x: np.ndarray, dpre_x: np.ndarray, grads: dict):
         """Backpropagate through ``W_ih x_t + b_ih`` for all steps at once; returns dx (None for ids).

@@ -40,11 +40,12 @@ class ElmanRNN(ScratchCell):
         act, _ = ACTIVATIONS[self.activation]
         B, T = x.shape[:2]
         h0 = h = self.check_state(state, B)  # (B, H)
-        W_hh, b_hh = self.params["weight_hh"], self.params["bias_hh"]
+        W_hh = self.params["weight_hh"]
         pre_x = self.project_input(x)  # W_ih x_t + b_ih for all t: (B, T, H)
+        pre_x += self.params["bias_hh"]  # ... + b_hh: both biases added once, outside the loop
         hs = np.empty((B, T, self.hidden_size), dtype=self.dtype)
         for t in range(T):
-            h = act(pre_x[:, t] + h @ W_hh.T + b_hh)  # (B, H)
+            h = act(pre_x[:, t] + h @ W_hh.T)  # (B, H)
             hs[:, t] = h
         return hs, h, (x, h0, hs)
 
@@ -58,12 +59,12 @@ class ElmanRNN(ScratchCell):
         _, act_grad = ACTIVATIONS[self.activation]
         W_hh = self.params["weight_hh"]
         T = hs.shape[1]
-        dpre = np.empty_like(hs)  # dh_raw for every t: (B, T, H)
+        dpre = act_grad(hs)  # act'(a_t) for every t, (1 - h_t * h_t) for tanh; becomes dh_raw below
         dh_next = np.zeros_like(h0) if dstate is None else dstate
         for t in reversed(range(T)):
             dh = dhs[:, t] + dh_next  # dh = W_hy^T dy + dh_next
-            dh_raw = act_grad(hs[:, t]) * dh  # through the nonlinearity: (1 - h_t * h_t) * dh for tanh
-            dpre[:, t] = dh_raw
+            dh_raw = dpre[:, t]
+            dh_raw *= dh  # through the nonlinearity: dh_raw = (1 - h_t * h_t) * dh
             dh_next = dh_raw @ W_hh  # dh_next = W_hh^T dh_raw  (through W_hh h_{t-1})
             if self.cut(t, bptt):  # truncated BPTT: nothing flows back into step t-1
                 dh_next = np.zeros_like(dh_next)

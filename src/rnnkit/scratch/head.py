@@ -12,8 +12,10 @@ REDUCTIONS = ("mean", "sum")
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Softmax over the last axis, shifted by the max so that exp never overflows."""
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e = logits - logits.max(axis=-1, keepdims=True)
+    np.exp(e, out=e)  # in place: one large temporary, not three
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 class SoftmaxHead:
