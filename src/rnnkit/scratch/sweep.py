@@ -101,7 +101,9 @@ def write_outputs(rows: list[SweepRow], base: TrainConfig, chars: int, out: Path
     """``sweep.json`` (base configuration and rows) and ``sweep.png`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     table = out / "sweep.json"
-    table.write_text(json.dumps({"base": asdict(base), "chars_per_run": chars,
+    unused = ("iters", "print_every", "sample_every", "sample_length", "temperature")  # set per run, or unused
+    settings = {k: v for k, v in asdict(base).items() if k not in unused}
+    table.write_text(json.dumps({"base": settings, "chars_per_run": chars,
                                  "rows": [asdict(r) for r in rows]}, indent=1))
     figure = out / "sweep.png"
     plot(rows, figure, f"{base.cell}, B={base.batch_size}, {base.optimizer}; base H={base.hidden_size}, "
