@@ -101,9 +101,12 @@ def test_sweep_writes_a_table_and_a_plot(periodic_corpus, tmp_path):
     (["sweep", "--hidden-sizes", "0,8"], "--hidden-sizes must be positive"),
     (["gradcheck", "--cells", "elman,foo"], "unknown cell 'foo'"),
     (["bille", "--iters", "0"], "--iters must be a positive integer"),
+    (["train", "--corpus", "{long}", "--cell", "elman-relu", "--optimizer", "sgd", "--lr", "1e6", "--clip-value", "0",
+      "--batch-size", "4"], "training diverged at iteration"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
-    files = {"empty": b"", "binary": b"\x00\x01\x02" * 50, "short": b"too short", "medium": b"abcdefgh" * 20}
+    files = {"empty": b"", "binary": b"\x00\x01\x02" * 50, "short": b"too short", "medium": b"abcdefgh" * 20,
+             "long": b"the cat sat on the mat.\n" * 200}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     args = [a.format(**{n: tmp_path / n for n in files}) for a in args]

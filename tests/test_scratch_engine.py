@@ -140,6 +140,8 @@ def test_generation_carries_the_state():
     hs, _, _ = model.cell.forward(seq)
     argmax = model.head.logits(hs)[0].argmax(-1)
     assert list(argmax[1 : 1 + len(out)]) == out  # logits at position p predict the character after p
+    logits, state = model.step(np.array([1, 2]))  # two rows, one step each
+    assert logits.shape == (2, 5) and state.shape == (2, 8)
     sampled = model.generate([0], 50, rng=np.random.default_rng(0), temperature=1.0)
     assert len(sampled) == 50 and set(sampled) <= set(range(5))
 

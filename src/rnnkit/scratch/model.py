@@ -77,9 +77,9 @@ class CharRNN:
         return loss, grads, state
 
     def step(self, ids: np.ndarray, state=None):
-        """One step of generation: ``ids (B,)`` -> ``(probabilities (B, V), state)``."""
+        """One step: ``ids (B,)`` -> ``(logits (B, V), state)``, the state carried to the next step."""
         hs, state, _ = self.cell.forward(np.asarray(ids).reshape(-1, 1), state)
-        return softmax(self.head.logits(hs[:, 0])), state
+        return self.head.logits(hs[:, 0]), state
 
     def generate(self, prime: list[int], length: int, rng: np.random.Generator | None = None,
                  temperature: float = 1.0, state=None) -> list[int]:
@@ -91,17 +91,15 @@ class CharRNN:
             raise RnnkitError(f"temperature must be >= 0 (0 is greedy), got {temperature}")
         rng = rng or np.random.default_rng()
         hs, state, _ = self.cell.forward(np.asarray(prime).reshape(1, -1), state)  # read the prime once
-        logits = self.head.logits(hs[:, -1])[0]  # (V,)
+        logits = self.head.logits(hs[:, -1])  # (1, V)
         out: list[int] = []
         for _ in range(length):
             if temperature == 0:
-                nxt = int(np.argmax(logits))
+                nxt = int(np.argmax(logits[0]))
             else:
-                p = softmax(logits / temperature)
-                nxt = int(rng.choice(self.vocab_size, p=p))
+                nxt = int(rng.choice(self.vocab_size, p=softmax(logits[0] / temperature)))
             out.append(nxt)
-            hs, state, _ = self.cell.forward(np.array([[nxt]]), state)
-            logits = self.head.logits(hs[:, 0])[0]
+            logits, state = self.step(np.array([nxt]), state)
         return out
 
     def stream_loss(self, ids: np.ndarray, chunk: int = 1000) -> float:

@@ -132,7 +132,8 @@ def train(config: TrainConfig, log=print, text: str | None = None) -> TrainResul
         inputs, targets, reset = batches.batch(it - 1)
         if reset:
             state = None  # a new epoch: the streams start again from h_0 = 0
-        loss, grads, state = model.loss_and_grads(inputs, targets, state, bptt=config.bptt)
+        with np.errstate(over="ignore", invalid="ignore"):  # a divergence is reported below, in one line
+            loss, grads, state = model.loss_and_grads(inputs, targets, state, bptt=config.bptt)
         if not math.isfinite(loss):
             raise RnnkitError(f"training diverged at iteration {it} (loss {loss}); lower --lr or set --clip-norm")
         if config.clip_value:
