@@ -83,6 +83,7 @@ def test_sweep_writes_a_table_and_a_plot(periodic_corpus, tmp_path):
         ("hidden_size", 4), ("hidden_size", 8), ("seq_len", 5), ("seq_len", 10), ("lr", 0.01), ("lr", 0.1)]
     assert all(r["val_loss"] > 0 for r in table["rows"])
     assert (out / "sweep.png").stat().st_size > 1000
+    assert len((out / "sweep.txt").read_text().splitlines()) == 1 + 6
     assert result.stdout.count("\nlr ") == 2
 
 

@@ -76,7 +76,7 @@ def cmd_sweep(args) -> int:
     print(table_header())
     rows = sweep(base, grid, args.chars)
     table, figure = write_outputs(rows, base, args.chars, out)
-    print(f"wrote {table} and {figure}")
+    print(f"wrote {out / 'sweep.txt'}, {table} and {figure}")
     return 0
 
 
@@ -117,12 +117,12 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("sweep", help="short trainings over hidden size, sequence length and learning rate",
                        description="Vary one parameter at a time around the base configuration (the train "
-                       "flags); write a table (sweep.json) and a plot (sweep.png) of final loss against each.")
+                       "flags); write a table (sweep.txt, sweep.json) and a plot (sweep.png) of final loss against each.")
     p.add_argument("--hidden-sizes", default="16,32,64,128", help="hidden sizes to try (default: 16,32,64,128)")
     p.add_argument("--seq-lens", default="5,10,25,50", help="sequence lengths to try (default: 5,10,25,50)")
     p.add_argument("--lrs", default="0.001,0.003,0.01,0.03", help="learning rates to try (default: 0.001,0.003,0.01,0.03)")
     p.add_argument("--chars", type=int, default=400_000, help="training characters per run (default: 400,000)")
-    p.add_argument("--out", default=None, help="folder for sweep.json and sweep.png (default: runs/scratch-sweep-<time>)")
+    p.add_argument("--out", default=None, help="folder for sweep.txt, sweep.json and sweep.png (default: runs/scratch-sweep-<time>)")
     add_config_flags(p, TrainConfig, skip=("iters", "print_every", "sample_every", "sample_length", "temperature"),
                      defaults={"hidden_size": 64, "val_chars": 10_000})
     p.set_defaults(func=cmd_sweep)

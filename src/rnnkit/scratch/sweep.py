@@ -56,15 +56,19 @@ def sweep(base: TrainConfig, grid: dict[str, list], chars: int, log=print, text:
                 done[key] = SweepRow(name, value, r.iters, r.chars, r.seconds, r.final_train_loss, r.val_loss)
             row = replace(done[key], parameter=name, value=value)
             rows.append(row)
-            val = f"{row.val_loss:.4f}" if row.val_loss is not None else "-"
-            log(f"{name:12s} {value:>8g} {row.iters:6d} {row.chars:10,d} {row.seconds:7.1f} "
-                f"{row.train_loss:10.4f} {val:>9s}")
+            log(format_row(row))
     return rows
 
 
 def table_header() -> str:
     return (f"{'parameter':12s} {'value':>8s} {'iters':>6s} {'chars':>10s} {'seconds':>7s} "
             f"{'train loss':>10s} {'held-out':>9s}")
+
+
+def format_row(row: SweepRow) -> str:
+    val = f"{row.val_loss:.4f}" if row.val_loss is not None else "-"
+    return (f"{row.parameter:12s} {row.value:>8g} {row.iters:6d} {row.chars:10,d} {row.seconds:7.1f} "
+            f"{row.train_loss:10.4f} {val:>9s}")
 
 
 def plot(rows: list[SweepRow], path: Path, title: str = "") -> None:
@@ -98,8 +102,9 @@ def plot(rows: list[SweepRow], path: Path, title: str = "") -> None:
 
 
 def write_outputs(rows: list[SweepRow], base: TrainConfig, chars: int, out: Path) -> tuple[Path, Path]:
-    """``sweep.json`` (base configuration and rows) and ``sweep.png`` in ``out``."""
+    """``sweep.txt`` (the printed table), ``sweep.json`` (base configuration and rows) and ``sweep.png``."""
     out.mkdir(parents=True, exist_ok=True)
+    (out / "sweep.txt").write_text("\n".join([table_header(), *map(format_row, rows)]) + "\n")
     table = out / "sweep.json"
     unused = ("iters", "print_every", "sample_every", "sample_length", "temperature")  # set per run, or unused
     settings = {k: v for k, v in asdict(base).items() if k not in unused}
