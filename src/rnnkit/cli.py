@@ -21,6 +21,7 @@ from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
 #: sets ``func=handler(args)`` on its parsers.
 COMMAND_MODULES = [
     "rnnkit.lab.cli",
+    "rnnkit.scratch.cli",
     "rnnkit.tasks.classify_cli",
     "rnnkit.tasks.forecast_cli",
 ]
