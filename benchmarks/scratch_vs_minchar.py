@@ -5,7 +5,7 @@ reproduced line for line below: batch 1, hidden 100, 25 steps, one-hot column ve
 lr 0.1, gradients clipped to [-5, 5], weights ~ 0.01 N(0, 1). (Its periodic sampling and printing are
 left out of the timed loop; the vocabulary is sorted instead of ``list(set(data))``.)
 
-Scratch: ``rnnkit.scratch`` training the same model (Elman tanh, H = 100, T = 25) on B parallel streams
+Scratch: ``rnnkit.scratch`` training the same model (Elman tanh, H = 100, T = 25) on B = 64 parallel streams
 (truncated BPTT with the state carried), as ``rnnkit scratch train`` does.
 
 Both train on the first 90% of the corpus for the same number of characters; both are then scored by
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chars", type=int, default=1_250_000,
                         help="characters each trains on (default: 1,250,000 = 50,000 min-char-rnn iterations)")
-    parser.add_argument("--batch-size", type=int, default=32, help="scratch engine's parallel streams (default: 32)")
+    parser.add_argument("--batch-size", type=int, default=64, help="scratch engine's parallel streams (default: 64)")
     parser.add_argument("--optimizer", default="adam", help="scratch engine's optimiser (default: adam)")
     parser.add_argument("--lr", type=float, default=0.01, help="scratch engine's learning rate (default: 0.01)")
     parser.add_argument("--dtypes", default="float32,float64",
