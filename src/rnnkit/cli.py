@@ -1,5 +1,6 @@
-"""``rnnkit <command>``: train, sample and evaluate character language models, list the cells, and
-run the NumPy lab (``rnnkit scratch``). Bad input ends in one line, ``error: ...``, and exit code 2.
+"""``rnnkit <command>``: train, sample and evaluate character language models, classify texts,
+forecast series, run the course's experiments (``rnnkit lab``) and the NumPy engine (``rnnkit
+scratch``). Bad input ends in one line, ``error: ...``, and exit code 2.
 
 Torch is imported inside the commands that need it, so ``rnnkit scratch`` stays NumPy-only.
 """
@@ -84,6 +85,34 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_inspect(args) -> int:
+    from pathlib import Path
+
+    from rnnkit.data.corpus import read_corpus
+    from rnnkit.tasks.char_lm import load_lm
+    from rnnkit.tasks.inspect import activations, rank_units, render_html, render_terminal
+
+    model, vocab, _ = load_lm(args.checkpoint, "cpu")
+    text = args.text if args.text is not None else read_corpus(args.file, min_chars=2)[: args.chars]
+    acts = activations(model, vocab.encode(text, "the text to inspect"))
+    if args.rank:
+        print(f"units whose activation best follows {args.rank!r} (Pearson r over {len(text)} characters):")
+        for layer, unit, r in rank_units(acts, text, args.rank, args.top):
+            print(f"  layer {layer} unit {unit}: r = {r:+.3f}")
+        layer, unit, _ = rank_units(acts, text, args.rank, 1)[0]
+    else:
+        layer, unit = args.layer, args.unit
+    if not (0 <= layer < len(acts) and 0 <= unit < acts[layer].shape[1]):
+        raise RnnkitError(f"no unit {unit} in layer {layer}: the model has {len(acts)} layer(s) of {acts[0].shape[1]} units")
+    values = acts[layer][:, unit]
+    print(f"layer {layer} unit {unit} over the text (blue negative, red positive):")
+    print(render_terminal(text, values))
+    if args.html:
+        Path(args.html).write_text(render_html(text, values, f"layer {layer} unit {unit}"))
+        print(f"wrote {args.html}")
+    return 0
+
+
 def cmd_cells(args) -> int:
     from rnnkit.cells import CELLS
 
@@ -132,6 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1234, help="seed of the window positions (default: 1234)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("inspect", help="show what one cell of a trained language model responds to",
+                       description="Colour a text by the activation of one unit (the memory cell c_t of an LSTM), "
+                       "or find the units that best follow a property of the text (course-notes §9).")
+    p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    p.add_argument("--text", default=None, help="text to read (default: the start of --file)")
+    p.add_argument("--file", default=None, help="text file to read from (default: the embedded corpus)")
+    p.add_argument("--chars", type=int, default=2000, help="characters of --file to read (default: 2000)")
+    p.add_argument("--layer", type=int, default=0, help="layer of the unit to show (default: 0)")
+    p.add_argument("--unit", type=int, default=0, help="unit to show (default: 0)")
+    p.add_argument("--rank", default=None,
+                   help="find the units that follow a property instead: quotes, single-quotes, parentheses, "
+                   "brackets, line-position")
+    p.add_argument("--top", type=int, default=5, help="units to list with --rank (default: 5)")
+    p.add_argument("--html", default=None, help="also write the coloured text to this HTML file")
+    p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("cells", help="list the recurrent cells and their equations")
     p.set_defaults(func=cmd_cells)
