@@ -26,10 +26,10 @@ TASK = "classify"
 @dataclass
 class ClassifyDataConfig:
     train: str | None = opt(None, "TSV/CSV training file with a header line: a text column and a label column")
-    val: str | None = opt(None, "validation file for early stopping (default: a random --val-fraction of --train)")
+    val: str | None = opt(None, "validation file for early stopping (without it, a random --val-fraction of --train)")
     val_fraction: float = opt(0.2, "fraction of --train held out for validation when there is no --val")
-    text_column: str | None = opt(None, "name (or 0-based index) of the text column (default: text, sentence or the first)")
-    label_column: str | None = opt(None, "name (or 0-based index) of the label column (default: label or the last)")
+    text_column: str | None = opt(None, "name (or 0-based index) of the text column (otherwise text, sentence or the first)")
+    label_column: str | None = opt(None, "name (or 0-based index) of the label column (otherwise label or the last)")
     tokens: str = opt("word", "tokens: word (lowercased words and punctuation) or char (characters)")
     min_freq: int = opt(1, "training tokens seen fewer times become <unk>")
     max_vocab: int = opt(0, "keep only the most frequent tokens, <pad> and <unk> included (0: all)")
