@@ -32,9 +32,9 @@ def plot_hold_out(series, arrays: dict, path, title: str) -> None:
     H = truth.shape[1]
     start = max(0, origins[0] - 4 * len(origins))
     ax.set_xlim(series.dates[start], series.dates[-1])
-    for h, style in ((0, "-"), (H - 1, "--")) if H > 1 else ((0, "-"),):
+    for h, color in ((H - 1, "C0"), (0, "C3")) if H > 1 else ((0, "C3"),):
         when = [series.dates[o + h] for o in origins]
-        ax.plot(when, arrays["model"][:, h], style, color="C3", lw=1.2, label=f"forecast {h + 1} step(s) ahead")
+        ax.plot(when, arrays["model"][:, h], color=color, lw=1.1, label=f"forecast {h + 1} step(s) ahead")
     ax.axvline(series.dates[origins[0]], color="k", lw=0.8, ls=":", label="start of the hold-out")
     ax.set_title(title)
     ax.set_ylabel(series.name)
