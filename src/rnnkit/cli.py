@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict
 
 from rnnkit.cli_args import add_config_arguments, given
-from rnnkit.errors import RnnkitError
+from rnnkit.errors import RnnkitError, run_command
 from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
 
 
@@ -192,14 +192,7 @@ def main(argv=None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
-    try:
-        return args.func(args) or 0
-    except RnnkitError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_command(args)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,21 @@ class RnnkitError(Exception):
     """Bad input or an unrecoverable condition, described for the user in one line."""
 
 
+def run_command(args) -> int:
+    """Run a parsed CLI command (``args.func(args)``) the way every rnnkit entry point does: bad input
+    ends in one line, ``error: <message>``, and exit code 2; Ctrl-C in exit code 130."""
+    import sys
+
+    try:
+        return args.func(args) or 0
+    except RnnkitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
 def unknown_choice(kind: str, name: str, choices) -> RnnkitError:
     """``unknown cell 'lstn'; choose one of: elman, gru, lstm``."""
     return RnnkitError(f"unknown {kind} {name!r}; choose one of: {', '.join(sorted(choices))}")

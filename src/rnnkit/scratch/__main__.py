@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnnkit.errors import RnnkitError
+from rnnkit.errors import run_command
 from rnnkit.scratch.cli import register
 
 
@@ -16,14 +16,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0])
     register(parser.add_subparsers(dest="command", metavar="command"))
     args = parser.parse_args(["scratch", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args) or 0
-    except RnnkitError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_command(args)
 
 
 if __name__ == "__main__":
