@@ -9,35 +9,16 @@ softmax and cross-entropy. ``build_classifier`` also builds the bag-of-tokens ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers import build_rnn
-from rnnkit.train.config import opt
+from rnnkit.tasks.configs import ClassifierConfig
 
 POOLINGS = ("last", "mean", "max")
 CLASSIFIERS = ("rnn", "bow")
-
-
-@dataclass
-class ClassifierConfig:
-    model: str = opt("rnn", "rnn (the recurrent classifier) or bow (bag-of-tokens logistic regression, a baseline)")
-    embedding: int = opt(128, "embedding size of the tokens")
-    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)")
-    hidden: int = opt(128, "hidden units per layer and direction")
-    layers: int = opt(1, "stacked recurrent layers")
-    bidirectional: bool = opt(False, "read each text in both directions and concatenate the two states")
-    pooling: str = opt("last", "outputs -> one vector: last (final state of each direction), mean or max over time")
-    dense: int = opt(0, "units of a ReLU layer between the pooled vector and the output layer (0: none)")
-    dropout: float = opt(0.0, "dropout on the embeddings and between recurrent layers")
-    head_dropout: float = opt(0.0, "dropout just before the output layer")
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
-    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
 
 
 def pool(outputs: torch.Tensor, lengths: torch.Tensor, how: str, bidirectional: bool) -> torch.Tensor:

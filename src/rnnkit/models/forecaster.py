@@ -11,32 +11,16 @@ sliding-window MLP and 1-D convolution baselines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers import build_rnn
-from rnnkit.train.config import opt
+from rnnkit.tasks.configs import ForecasterConfig
 
 FORECASTERS = ("rnn", "mlp", "conv")
 MODES = ("many-to-one", "many-to-many")
-
-
-@dataclass
-class ForecasterConfig:
-    model: str = opt("rnn", "rnn, or a baseline: mlp (feed-forward net on the sliding window), conv (1-D convolution)")
-    mode: str = opt("many-to-one", "many-to-one (one forecast per window) or many-to-many (a forecast at every step; rnn)")
-    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)")
-    hidden: int = opt(64, "hidden units per layer (rnn, mlp) or channels (conv)")
-    layers: int = opt(1, "stacked layers (recurrent, dense or convolutional)")
-    kernel: int = opt(3, "kernel size of the conv baseline")
-    dropout: float = opt(0.0, "dropout between layers and before the output layer")
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
-    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
 
 
 def forecast_loss(preds: torch.Tensor, targets: torch.Tensor | None):

@@ -7,54 +7,20 @@ the class labels and the training class counts (for the majority-class baseline)
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
 
 from rnnkit.data.text import TOKENIZERS, TokenVocab, encode_labels, read_labelled, sort_labels, tokenize
 from rnnkit.errors import RnnkitError, unknown_choice
-from rnnkit.models.classifier import ClassifierConfig, build_classifier, class_probabilities, classification_loss
-from rnnkit.tasks.supervised import EpochSampler, make_train_config, run_folder, split_indices, training_flags
+from rnnkit.models.classifier import build_classifier, class_probabilities, classification_loss
+from rnnkit.tasks.configs import ClassifierConfig, ClassifyDataConfig
+from rnnkit.tasks.supervised import EpochSampler, make_train_config, run_folder, split_indices
 from rnnkit.train.checkpoint import load_checkpoint, load_weights
-from rnnkit.train.config import opt
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "classify"
-
-
-@dataclass
-class ClassifyDataConfig:
-    train: str | None = opt(None, "TSV/CSV training file with a header line: a text column and a label column")
-    val: str | None = opt(None, "validation file for early stopping (without it, a random --val-fraction of --train)")
-    val_fraction: float = opt(0.2, "fraction of --train held out for validation when there is no --val")
-    text_column: str | None = opt(None, "name (or 0-based index) of the text column (otherwise text, sentence or the first)")
-    label_column: str | None = opt(None, "name (or 0-based index) of the label column (otherwise label or the last)")
-    tokens: str = opt("word", "tokens: word (lowercased words and punctuation) or char (characters)")
-    min_freq: int = opt(1, "training tokens seen fewer times become <unk>")
-    max_vocab: int = opt(0, "keep only the most frequent tokens, <pad> and <unk> included (0: all)")
-    max_len: int = opt(0, "truncate each text to its first N tokens (0: no limit)")
-    epochs: float = opt(0.0, "passes over the training set; when > 0 it sets --steps")
-
-
-TrainFlags = training_flags(
-    "ClassifyTrainFlags", steps=3000, lr=1e-3, warmup=0, schedule="constant", log_every=50, batch_size=32,
-    eval_every=(0, "evaluate on the validation set every N steps (0: once per epoch)"),
-    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
-    patience=(3, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
-)
-
-#: ``--preset course``: the course's Keras recipe, Embedding(50) -> LSTM(64) -> Dense(256) -> ReLU ->
-#: Dropout(0.5) -> Dense(1) -> sigmoid, binary cross-entropy, RMSprop, early stopping on a 20% split.
-PRESETS = {
-    "course": {
-        "model": dict(model="rnn", embedding=50, cell="lstm", hidden=64, layers=1, bidirectional=False,
-                      pooling="last", dense=256, dropout=0.0, head_dropout=0.5),
-        "data": dict(tokens="word", val_fraction=0.2, epochs=10.0),
-        "train": dict(optimizer="rmsprop", lr=1e-3, batch_size=32, schedule="constant", warmup=0, clip=0.0,
-                      patience=2),
-    },
-}
 
 
 class Encoded:

@@ -8,14 +8,14 @@ import sys
 
 
 def _classes():
-    from rnnkit.models.classifier import ClassifierConfig
-    from rnnkit.tasks.classify import ClassifyDataConfig, TrainFlags
+    from rnnkit.tasks.configs import ClassifierConfig, ClassifyDataConfig, ClassifyTrainFlags
 
-    return {"model": ClassifierConfig, "data": ClassifyDataConfig, "train": TrainFlags}
+    return {"model": ClassifierConfig, "data": ClassifyDataConfig, "train": ClassifyTrainFlags}
 
 
 def cmd_train(args) -> int:
-    from rnnkit.tasks.classify import PRESETS, train_classifier
+    from rnnkit.tasks.classify import train_classifier
+    from rnnkit.tasks.configs import PRESETS
     from rnnkit.tasks.supervised import configs_from_args
 
     c = configs_from_args(args, _classes(), PRESETS, args.preset)

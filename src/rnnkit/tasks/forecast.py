@@ -10,46 +10,21 @@ step ahead. MASE divides the MAE by the mean absolute one-step change in the tra
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 
 import numpy as np
 import torch
 
 from rnnkit.data.series import Scaler, Series, Split, make_windows, origins_between, read_series, split_series
 from rnnkit.errors import RnnkitError, unknown_choice
-from rnnkit.models.forecaster import ForecasterConfig, build_forecaster
-from rnnkit.tasks.supervised import EpochSampler, make_train_config, run_folder, training_flags
+from rnnkit.models.forecaster import build_forecaster
+from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig
+from rnnkit.tasks.supervised import EpochSampler, make_train_config, run_folder
 from rnnkit.train.checkpoint import load_checkpoint, load_weights
-from rnnkit.train.config import opt
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "forecast"
 STRATEGIES = ("recursive", "direct")
-
-
-@dataclass
-class ForecastDataConfig:
-    data: str | None = opt(None, "CSV file with a header, a date column and a value column")
-    date_column: str | None = opt(None, "name (or 0-based index) of the date column (otherwise the first)")
-    value_column: str | None = opt(None, "name (or 0-based index) of the value column (otherwise the second)")
-    window: int = opt(24, "values the model reads before each forecast")
-    horizon: int = opt(1, "steps ahead to forecast and score")
-    strategy: str = opt("recursive", "multi-step forecasts: recursive (one step, fed back) or direct (all steps at once)")
-    test_fraction: float = opt(0.2, "last fraction of the series held out for the test")
-    val_fraction: float = opt(0.1, "last fraction of the rest used for validation and early stopping")
-    scale: str = opt("standard", "scaling fitted on the training part: standard, minmax, none")
-    log: bool = opt(False, "model the logarithm of the values (multiplicative seasonality; values must be > 0)")
-    residual: bool = opt(True, "predict the change from the last value read rather than the value itself")
-    season: int = opt(0, "season length m of the seasonal-naive baseline (0: 12 for monthly, 365 for daily data)")
-    epochs: float = opt(0.0, "passes over the training windows; when > 0 it sets --steps")
-
-
-TrainFlags = training_flags(
-    "ForecastTrainFlags", steps=2000, lr=2e-3, warmup=50, batch_size=32, log_every=50,
-    eval_every=(50, "evaluate on the validation windows every N steps (0: once per epoch)"),
-    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
-    patience=(10, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
-)
 
 
 class WindowBatches:

@@ -8,10 +8,9 @@ from pathlib import Path
 
 
 def _classes():
-    from rnnkit.models.forecaster import ForecasterConfig
-    from rnnkit.tasks.forecast import ForecastDataConfig, TrainFlags
+    from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig, ForecastTrainFlags
 
-    return {"model": ForecasterConfig, "data": ForecastDataConfig, "train": TrainFlags}
+    return {"model": ForecasterConfig, "data": ForecastDataConfig, "train": ForecastTrainFlags}
 
 
 def _plt():

@@ -1,42 +1,22 @@
 """Plumbing shared by the supervised tasks (``classify``, ``forecast``): shuffled mini-batches that are a
-pure function of the step (so ``--resume`` continues exactly), the generic training flags of
-``TrainConfig`` with each task's own defaults, presets, resuming, and the run folder.
+pure function of the step (so ``--resume`` continues exactly), presets, resuming, the run folder, and
+the trainer's ``TrainConfig`` built from the task's training flags.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, field, fields, make_dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from rnnkit.cli_args import given
 from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.tasks.configs import GENERIC
 from rnnkit.train.checkpoint import load_checkpoint
 from rnnkit.train.config import RESUMABLE, TrainConfig
-
-#: The fields of ``TrainConfig`` that mean the same for every task (the rest are about text streams).
-GENERIC = ("batch_size", "steps", "time", "lr", "optimizer", "momentum", "weight_decay", "schedule", "warmup",
-           "clip", "clip_value", "eval_every", "patience", "checkpoint_every", "log_every", "device", "seed",
-           "out", "resume", "threads")
-
-
-def training_flags(name: str, **overrides):
-    """A dataclass of the generic ``TrainConfig`` fields, for ``add_config_arguments``; ``overrides``
-    maps a field to a new default, or to ``(default, help)``."""
-    spec = []
-    for f in fields(TrainConfig):
-        if f.name not in GENERIC:
-            continue
-        default, help_text = f.default, f.metadata["help"]
-        if f.name in overrides:
-            new = overrides[f.name]
-            default, help_text = new if isinstance(new, tuple) else (new, help_text)
-        spec.append((f.name, f.type, field(default=default, metadata={"help": help_text})))
-    return make_dataclass(name, spec)
-
 
 class EpochSampler:
     """Indices of the examples in batch ``step``: epoch ``e`` visits all ``n`` examples in a random

@@ -1,0 +1,122 @@
+"""Configuration of the ``classify`` and ``forecast`` tasks: the model, data and training settings,
+one CLI flag per field (``rnnkit classify train --help``). Pure Python, no torch, so building the
+CLI's parsers never loads torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, make_dataclass
+
+from rnnkit.train.config import TrainConfig, opt
+
+#: The fields of ``TrainConfig`` that mean the same for every task (the rest are about text streams).
+GENERIC = ("batch_size", "steps", "time", "lr", "optimizer", "momentum", "weight_decay", "schedule", "warmup",
+           "clip", "clip_value", "eval_every", "patience", "checkpoint_every", "log_every", "device", "seed",
+           "out", "resume", "threads")
+
+
+def training_flags(name: str, **overrides):
+    """A dataclass of the generic ``TrainConfig`` fields, for ``add_config_arguments``; ``overrides``
+    maps a field to a new default, or to ``(default, help)``."""
+    spec = []
+    for f in fields(TrainConfig):
+        if f.name not in GENERIC:
+            continue
+        default, help_text = f.default, f.metadata["help"]
+        if f.name in overrides:
+            new = overrides[f.name]
+            default, help_text = new if isinstance(new, tuple) else (new, help_text)
+        spec.append((f.name, f.type, field(default=default, metadata={"help": help_text})))
+    return make_dataclass(name, spec)
+
+
+# ------------------------------------------------------------------ classify
+@dataclass
+class ClassifierConfig:
+    model: str = opt("rnn", "rnn (the recurrent classifier) or bow (bag-of-tokens logistic regression, a baseline)")
+    embedding: int = opt(128, "embedding size of the tokens")
+    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)")
+    hidden: int = opt(128, "hidden units per layer and direction")
+    layers: int = opt(1, "stacked recurrent layers")
+    bidirectional: bool = opt(False, "read each text in both directions and concatenate the two states")
+    pooling: str = opt("last", "outputs -> one vector: last (final state of each direction), mean or max over time")
+    dense: int = opt(0, "units of a ReLU layer between the pooled vector and the output layer (0: none)")
+    dropout: float = opt(0.0, "dropout on the embeddings and between recurrent layers")
+    head_dropout: float = opt(0.0, "dropout just before the output layer")
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
+    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
+    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
+
+
+@dataclass
+class ClassifyDataConfig:
+    train: str | None = opt(None, "TSV/CSV training file with a header line: a text column and a label column")
+    val: str | None = opt(None, "validation file for early stopping (without it, a random --val-fraction of --train)")
+    val_fraction: float = opt(0.2, "fraction of --train held out for validation when there is no --val")
+    text_column: str | None = opt(None, "name (or 0-based index) of the text column (otherwise text, sentence or the first)")
+    label_column: str | None = opt(None, "name (or 0-based index) of the label column (otherwise label or the last)")
+    tokens: str = opt("word", "tokens: word (lowercased words and punctuation) or char (characters)")
+    min_freq: int = opt(1, "training tokens seen fewer times become <unk>")
+    max_vocab: int = opt(0, "keep only the most frequent tokens, <pad> and <unk> included (0: all)")
+    max_len: int = opt(0, "truncate each text to its first N tokens (0: no limit)")
+    epochs: float = opt(0.0, "passes over the training set; when > 0 it sets --steps")
+
+
+ClassifyTrainFlags = training_flags(
+    "ClassifyTrainFlags", steps=3000, lr=1e-3, warmup=0, schedule="constant", log_every=50, batch_size=32,
+    eval_every=(0, "evaluate on the validation set every N steps (0: once per epoch)"),
+    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
+    patience=(3, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
+)
+
+#: ``--preset course``: the course's Keras recipe, Embedding(50) -> LSTM(64) -> Dense(256) -> ReLU ->
+#: Dropout(0.5) -> Dense(1) -> sigmoid, binary cross-entropy, RMSprop, early stopping on a 20% split.
+PRESETS = {
+    "course": {
+        "model": dict(model="rnn", embedding=50, cell="lstm", hidden=64, layers=1, bidirectional=False,
+                      pooling="last", dense=256, dropout=0.0, head_dropout=0.5),
+        "data": dict(tokens="word", val_fraction=0.2, epochs=10.0),
+        "train": dict(optimizer="rmsprop", lr=1e-3, batch_size=32, schedule="constant", warmup=0, clip=0.0,
+                      patience=2),
+    },
+}
+
+
+# ------------------------------------------------------------------ forecast
+@dataclass
+class ForecasterConfig:
+    model: str = opt("rnn", "rnn, or a baseline: mlp (feed-forward net on the sliding window), conv (1-D convolution)")
+    mode: str = opt("many-to-one", "many-to-one (one forecast per window) or many-to-many (a forecast at every step; rnn)")
+    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)")
+    hidden: int = opt(64, "hidden units per layer (rnn, mlp) or channels (conv)")
+    layers: int = opt(1, "stacked layers (recurrent, dense or convolutional)")
+    kernel: int = opt(3, "kernel size of the conv baseline")
+    dropout: float = opt(0.0, "dropout between layers and before the output layer")
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
+    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
+    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
+
+
+@dataclass
+class ForecastDataConfig:
+    data: str | None = opt(None, "CSV file with a header, a date column and a value column")
+    date_column: str | None = opt(None, "name (or 0-based index) of the date column (otherwise the first)")
+    value_column: str | None = opt(None, "name (or 0-based index) of the value column (otherwise the second)")
+    window: int = opt(24, "values the model reads before each forecast")
+    horizon: int = opt(1, "steps ahead to forecast and score")
+    strategy: str = opt("recursive", "multi-step forecasts: recursive (one step, fed back) or direct (all steps at once)")
+    test_fraction: float = opt(0.2, "last fraction of the series held out for the test")
+    val_fraction: float = opt(0.1, "last fraction of the rest used for validation and early stopping")
+    scale: str = opt("standard", "scaling fitted on the training part: standard, minmax, none")
+    log: bool = opt(False, "model the logarithm of the values (multiplicative seasonality; values must be > 0)")
+    residual: bool = opt(True, "predict the change from the last value read rather than the value itself")
+    season: int = opt(0, "season length m of the seasonal-naive baseline (0: 12 for monthly, 365 for daily data)")
+    epochs: float = opt(0.0, "passes over the training windows; when > 0 it sets --steps")
+
+
+ForecastTrainFlags = training_flags(
+    "ForecastTrainFlags", steps=2000, lr=2e-3, warmup=50, batch_size=32, log_every=50,
+    eval_every=(50, "evaluate on the validation windows every N steps (0: once per epoch)"),
+    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
+    patience=(10, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
+)
