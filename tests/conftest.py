@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,3 +23,11 @@ def run_cli(*args, timeout=300, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-m", "rnnkit.cli", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env=env, **kwargs)
+
+
+def one_line_error(capsys, expected: str):
+    """The command failed with exactly one ``error:`` line matching ``expected``, and no traceback."""
+    err = capsys.readouterr().err
+    lines = [l for l in err.splitlines() if l.startswith("error:")]
+    assert len(lines) == 1 and re.search(expected, lines[0]), err
+    assert "Traceback" not in err

@@ -9,6 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from conftest import one_line_error
 from rnnkit.cli import main
 
 FAST = ["--threads", "1", "--log-every", "10"]
@@ -19,13 +20,6 @@ def one_thread():
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
-
-
-def one_line_error(capsys, expected: str):
-    err = capsys.readouterr().err
-    lines = [l for l in err.splitlines() if l.startswith("error:")]
-    assert len(lines) == 1 and re.search(expected, lines[0]), err
-    assert "Traceback" not in err
 
 
 @pytest.fixture

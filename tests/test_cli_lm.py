@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import run_cli
+from conftest import one_line_error, run_cli
 from rnnkit.cli import main
 
 SMALL = ["--hidden", "32", "--layers", "1", "--embedding", "16", "--seq-len", "24", "--batch-size", "8",
@@ -89,13 +89,6 @@ def test_early_stopping(tmp_path, periodic_corpus, capsys):
     meta = json.loads((out / "checkpoint" / "config.json").read_text())
     assert meta["step"] < 400
     assert "early stopping" in capsys.readouterr().out
-
-
-def one_line_error(capsys, expected: str):
-    err = capsys.readouterr().err
-    lines = [l for l in err.splitlines() if l.startswith("error:")]
-    assert len(lines) == 1 and re.search(expected, lines[0]), err
-    assert "Traceback" not in err
 
 
 def test_bad_corpus_files(tmp_path, capsys):

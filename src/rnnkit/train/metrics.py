@@ -38,7 +38,7 @@ def plot_losses(records: list[dict], path, title: str = "loss") -> None:
         if points:
             ax.plot(*zip(*points), label=label, marker="o" if key == "val_loss" else None, markersize=3)
     ax.set_xlabel("step")
-    ax.set_ylabel("loss (nats per token)")
+    ax.set_ylabel("loss")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
