@@ -20,6 +20,10 @@ sees the whole past. Targets are the inputs shifted by one character.
             more column), state <- step 0's final state, detached
     step 2: back to chunk 0 (a new epoch), state <- 0
 
+With ``reset_prob`` p > 0, each row also restarts from a zero state with probability p at each chunk
+(drawn from the step number): a model that only ever saw carried states would meet the zero state
+for the first time when sampling or evaluation starts from it, and write nonsense there.
+
 The position depends on the step number alone, so a resumed run sees exactly the same batches.
 """
 
@@ -34,12 +38,16 @@ class StreamBatches:
     """Consecutive chunks of B parallel streams: ``batch(step) -> (inputs, targets, reset)``.
 
     ``inputs, targets`` are ``(B, T)`` id tensors; ``reset`` is True at the start of each epoch, when
-    the carried state must go back to zero. ``stateful = True`` tells the trainer to carry the state.
+    the carried state must go back to zero, else a ``(B,)`` bool tensor of the rows that restart from
+    zero (none when ``reset_prob`` is 0). ``stateful = True`` tells the trainer to carry the state.
     """
 
     stateful = True
 
-    def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int):
+    def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int, reset_prob: float = 0.0, seed: int = 0):
+        if not 0.0 <= reset_prob <= 1.0:
+            raise RnnkitError(f"--state-reset must be a probability in [0, 1], got {reset_prob}")
+        self.reset_prob, self.seed = reset_prob, seed
         if batch_size < 1 or seq_len < 1:
             raise RnnkitError(f"batch size and sequence length must be >= 1, got {batch_size} and {seq_len}")
         n = ids.numel() // batch_size
@@ -58,7 +66,10 @@ class StreamBatches:
         end = min(start + self.seq_len, self.streams.shape[1] - 1)
         inputs = self.streams[:, start:end]  # (B, T)
         targets = self.streams[:, start + 1 : end + 1]  # (B, T)
-        return inputs, targets, k == 0
+        if k == 0:
+            return inputs, targets, True
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        return inputs, targets, torch.rand(inputs.shape[0], generator=g) < self.reset_prob  # (B,)
 
 
 def random_windows(ids: torch.Tensor, num: int, length: int, seed: int = 1234) -> torch.Tensor:

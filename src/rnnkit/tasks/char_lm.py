@@ -82,7 +82,7 @@ def train_lm(model_config: ModelConfig, config: TrainConfig, log=print) -> dict:
     if not config.resume:
         vocab = CharVocab.from_text(text)
     train_ids, val_ids = split_corpus(text, vocab, config.val_fraction)
-    data = StreamBatches(train_ids, config.batch_size, config.seq_len)
+    data = StreamBatches(train_ids, config.batch_size, config.seq_len, config.state_reset, config.seed)
     windows = random_windows(val_ids, config.eval_windows, min(config.eval_window, len(val_ids) - 1))
     model = CharLM(len(vocab), model_config)
     meta = {"task": TASK, "model_config": asdict(model_config), "vocab": "".join(vocab.chars)}

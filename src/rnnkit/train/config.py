@@ -36,6 +36,8 @@ class TrainConfig:
     val_fraction: float = opt(0.1, "last fraction of the corpus held out for validation")
     seq_len: int = opt(128, "characters per truncated-BPTT chunk (backpropagation length)")
     batch_size: int = opt(32, "parallel streams per batch")
+    state_reset: float = opt(0.05, "probability that a stream restarts a chunk from a zero state, so the model "
+                             "also learns to start from the zero state that sampling and evaluation use")
     steps: int = opt(2000, "optimisation steps to run")
     time: float = opt(0.0, "stop after this many seconds of training (0: no time limit)")
     lr: float = opt(2e-3, "peak learning rate")

@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from rnnkit.errors import RnnkitError
-from rnnkit.layers.state import detach_state, flatten_state, unflatten_state
+from rnnkit.layers.state import detach_state, flatten_state, map_state, unflatten_state
 from rnnkit.train.checkpoint import (
     load_checkpoint, load_weights, optimizer_from_tensors, optimizer_to_tensors, save_checkpoint,
 )
@@ -127,8 +127,11 @@ class Trainer:
     def train_step(self, autocast) -> float:
         inputs, targets, reset = self.data.batch(self.step)
         inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
-        if reset or not self.data.stateful:
+        if not self.data.stateful or (isinstance(reset, bool) and reset):
             self.state = None
+        elif self.state is not None and isinstance(reset, torch.Tensor) and bool(reset.any()):
+            keep = (~reset).to(self.device).unsqueeze(1)  # (B, 1): rows that carry their state on
+            self.state = map_state(lambda s: s * keep, self.state)
         self.model.train()
         with autocast:
             _, loss, state = self.model(inputs, targets, self.state)
