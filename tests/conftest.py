@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -31,3 +32,21 @@ def one_line_error(capsys, expected: str):
     lines = [l for l in err.splitlines() if l.startswith("error:")]
     assert len(lines) == 1 and re.search(expected, lines[0]), err
     assert "Traceback" not in err
+
+
+@pytest.fixture
+def float64():
+    """Exact comparisons in float64, restored afterwards so other test modules keep float32."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+@pytest.fixture
+def one_thread():
+    """Small models on a shared CPU: one thread is many times faster than two contending ones."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -10,15 +10,8 @@ from rnnkit.cells import (
 )
 from rnnkit.errors import RnnkitError
 
+pytestmark = pytest.mark.usefixtures("float64")
 
-
-@pytest.fixture(autouse=True)
-def float64():
-    """Exact comparisons in float64, restored afterwards so other test modules keep float32."""
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
 B, F, H = 3, 5, 4
 
 TORCH_PAIRS = [

@@ -14,13 +14,7 @@ from rnnkit.tasks.authors import author_splits, speeches
 from rnnkit.tasks.classify import Encoded, ShuffledBatches, predict_logits, scores
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models on a shared CPU: one thread is many times faster than two contending ones."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_tokenizers_and_vocab():

@@ -15,11 +15,7 @@ from rnnkit.cli import main
 FAST = ["--threads", "1", "--log-every", "10"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture

@@ -15,12 +15,7 @@ from rnnkit.tasks.forecast import (ForecastDataConfig, Setup, WindowBatches, err
                                    naive, seasonal_naive)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def write_csv(path, values, start_year=2000, monthly=True):

@@ -8,15 +8,8 @@ from rnnkit.cells import CELLS, LSTMState, make_cell
 from rnnkit.errors import RnnkitError
 from rnnkit.layers import Recurrent, build_rnn, reverse_padded
 
+pytestmark = pytest.mark.usefixtures("float64")
 
-
-@pytest.fixture(autouse=True)
-def float64():
-    """Exact comparisons in float64, restored afterwards so other test modules keep float32."""
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
 STANDARD = ["elman", "elman-relu", "lstm", "gru"]
 
 
