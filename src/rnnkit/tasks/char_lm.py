@@ -8,9 +8,7 @@ of ``eval_window`` characters, each starting from a zero state.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, fields
-from pathlib import Path
 
 import torch
 from torch.nn import functional as F
@@ -20,7 +18,7 @@ from rnnkit.data.corpus import read_corpus
 from rnnkit.data.vocab import CharVocab
 from rnnkit.errors import RnnkitError
 from rnnkit.models.language_model import CharLM
-from rnnkit.train.checkpoint import load_checkpoint, load_weights
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
 from rnnkit.train.config import ModelConfig, TrainConfig
 from rnnkit.train.trainer import Trainer, resolve_device
 
@@ -69,15 +67,10 @@ def train_lm(model_config: ModelConfig, config: TrainConfig, log=print) -> dict:
     torch.manual_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    run_dir = Path(config.out or time.strftime("runs/lm-%Y%m%d-%H%M%S"))
-    has_run = (run_dir / "checkpoint").exists() or (run_dir / "checkpoint.old").exists()
+    run_dir = run_folder(config.out, "lm", config.resume, create=False)  # made once the data is known good
     if config.resume:
-        if not has_run:
-            raise RnnkitError(f"nothing to resume in {run_dir}: it has no checkpoint; drop --resume to start a run")
         _, meta = load_checkpoint(run_dir / "checkpoint")
         vocab = CharVocab(meta["vocab"])
-    elif has_run:
-        raise RnnkitError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
     text = read_corpus(config.corpus, min_chars=config.seq_len + 2)
     if not config.resume:
         vocab = CharVocab.from_text(text)
@@ -159,9 +152,7 @@ def saved_configs(out: str | None) -> tuple[ModelConfig, TrainConfig]:
     """The configurations a run was started with, from its last checkpoint (for ``--resume``)."""
     if out is None:
         raise RnnkitError("--resume needs --out DIR, the run folder to continue")
-    directory = Path(out) / "checkpoint"
-    if not directory.exists() and not directory.with_name("checkpoint.old").exists():
-        raise RnnkitError(f"nothing to resume in {out}: it has no checkpoint; drop --resume to start a run")
+    directory = run_folder(out, "lm", resume=True, create=False) / "checkpoint"
     _, meta = load_checkpoint(directory)
     try:
         return ModelConfig(**meta["model_config"]), TrainConfig(**meta["train_config"])

@@ -8,7 +8,6 @@ the class labels and the training class counts (for the majority-class baseline)
 from __future__ import annotations
 
 from dataclasses import asdict, fields
-from pathlib import Path
 
 import torch
 
@@ -16,8 +15,8 @@ from rnnkit.data.text import TOKENIZERS, TokenVocab, encode_labels, read_labelle
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.classifier import build_classifier, class_probabilities, classification_loss
 from rnnkit.tasks.configs import ClassifierConfig, ClassifyDataConfig
-from rnnkit.tasks.supervised import EpochSampler, make_train_config, run_folder, split_indices
-from rnnkit.train.checkpoint import load_checkpoint, load_weights
+from rnnkit.tasks.supervised import EpochSampler, make_train_config, split_indices
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "classify"

@@ -19,8 +19,8 @@ from rnnkit.data.series import Scaler, Series, Split, make_windows, origins_betw
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.forecaster import build_forecaster
 from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig
-from rnnkit.tasks.supervised import EpochSampler, make_train_config, run_folder
-from rnnkit.train.checkpoint import load_checkpoint, load_weights
+from rnnkit.tasks.supervised import EpochSampler, make_train_config
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "forecast"

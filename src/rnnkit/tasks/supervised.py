@@ -6,7 +6,6 @@ the trainer's ``TrainConfig`` built from the task's training flags.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -85,18 +84,6 @@ def saved_meta(out) -> dict:
     if "configs" not in meta:
         raise RnnkitError(f"{out} was not written by this command; it cannot be resumed here")
     return meta
-
-
-def run_folder(out: str | None, prefix: str, resume: bool) -> Path:
-    """The run folder: a new one (refusing to overwrite a run) or, with ``resume``, an existing one."""
-    run_dir = Path(out or time.strftime(f"runs/{prefix}-%Y%m%d-%H%M%S"))
-    has_run = (run_dir / "checkpoint").exists() or (run_dir / "checkpoint.old").exists()
-    if resume and not has_run:
-        raise RnnkitError(f"nothing to resume in {run_dir}: it has no checkpoint; drop --resume to start a run")
-    if not resume and has_run:
-        raise RnnkitError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
 
 
 def make_train_config(flags, steps_per_epoch: int, epochs: float = 0.0) -> TrainConfig:

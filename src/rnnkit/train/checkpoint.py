@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import torch
@@ -50,6 +51,20 @@ def save_checkpoint(directory, weights: dict, meta: dict, trainer: dict | None =
     os.replace(tmp, directory)
     shutil.rmtree(old, ignore_errors=True)
     return directory
+
+
+def run_folder(out: str | None, prefix: str, resume: bool, create: bool = True) -> Path:
+    """The run folder: a new one (refusing to overwrite a run) or, with ``resume``, an existing one
+    that holds a checkpoint. ``out`` None: ``runs/<prefix>-<time>``. ``create``: make the folder now."""
+    run_dir = Path(out or time.strftime(f"runs/{prefix}-%Y%m%d-%H%M%S"))
+    has_run = (run_dir / "checkpoint").exists() or (run_dir / "checkpoint.old").exists()
+    if resume and not has_run:
+        raise RnnkitError(f"nothing to resume in {run_dir}: it has no checkpoint; drop --resume to start a run")
+    if not resume and has_run:
+        raise RnnkitError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
+    if create:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
 
 
 def find_checkpoint(path) -> Path:
