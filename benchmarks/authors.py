@@ -63,7 +63,7 @@ def main() -> None:
         scores = json.loads((run / "test.json").read_text())
         majority = majority or (scores["majority_class"], scores["majority_accuracy"])
         rows.append((name, scores["accuracy"], seconds, "rnnkit " + " ".join(command)))
-    lines = [f"| model | test accuracy | training time (s) |", "|---|---|---|",
+    lines = ["| model | test accuracy | training time (s) |", "|---|---|---|",
              f"| majority class ({majority[0]}) | {majority[1]:.1%} | 0 |"]
     lines += [f"| {name} | {acc:.1%} | {sec:.0f} |" for name, acc, sec, _ in rows]
     lines += ["", "Commands:", *(f"    {cmd}" for *_, cmd in rows)]

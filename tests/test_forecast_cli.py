@@ -7,7 +7,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from conftest import one_line_error
 from rnnkit.cli import main

@@ -120,7 +120,7 @@ def test_stacked_dropout_and_residual():
     out, state = rnn(x)
     assert len(state) == 3
     # with residual connections, the output is the sum of the layer outputs and the input
-    h, expected = x, x
+    h = x
     for layer in rnn.layers:
         h = layer(h)[0] + h
     torch.testing.assert_close(out, h)
