@@ -107,7 +107,8 @@ def cmd_task(args) -> int:
 
 def cmd_esn(args) -> int:
     from rnnkit.lab.esn import mackey_glass
-    from rnnkit.lab.esn_eval import echo_state_distance, evaluate_series, read_series
+    from rnnkit.data.series import read_series
+    from rnnkit.lab.esn_eval import echo_state_distance, evaluate_series
     from rnnkit.lab.plots import plot_series
 
     out = _out(args, "esn")
@@ -115,7 +116,7 @@ def cmd_esn(args) -> int:
                    input_scaling=args.input_scaling, ridge=args.ridge, seed=args.seed)
     series = {"mackey-glass": mackey_glass(3000)}
     for path in args.series:
-        series[Path(path).stem] = read_series(path)
+        series[Path(path).stem] = read_series(path).values
     results = {}
     for name, values in series.items():
         r = evaluate_series(values, horizon=args.horizon, **options)

@@ -8,28 +8,6 @@ import numpy as np
 from rnnkit.lab.esn import EchoStateNetwork, mackey_glass
 
 
-def read_series(path: str) -> np.ndarray:
-    """The numeric last column of a ``date,value`` CSV (header skipped, quotes allowed)."""
-    from rnnkit.errors import RnnkitError
-
-    values = []
-    try:
-        lines = open(path, encoding="utf-8").read().splitlines()
-    except OSError as e:
-        raise RnnkitError(f"cannot read series {path}: {e.strerror}") from None
-    for i, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        cell = line.rsplit(",", 1)[-1].strip().strip('"')
-        try:
-            values.append(float(cell))
-        except ValueError:
-            raise RnnkitError(f"{path}, line {i}: value {cell!r} is not a number") from None
-    if len(values) < 50:
-        raise RnnkitError(f"{path} has {len(values)} values; the ESN needs at least 50")
-    return np.array(values)
-
-
 def nrmse(pred: np.ndarray, true: np.ndarray) -> float:
     """Root-mean-square error divided by the standard deviation of the truth (1 = predicting the mean)."""
     return float(np.sqrt(np.mean((pred - true) ** 2)) / np.std(true))
@@ -41,6 +19,10 @@ def evaluate_series(series: np.ndarray, train_fraction: float = 0.7, horizon: in
     true input each step), and multi-step NRMSE over ``horizon`` steps run closed-loop. The series is
     standardised with the training part's mean and deviation. The naive forecast (x_{t+1} = x_t) is
     reported beside it."""
+    if len(series) < 50:
+        from rnnkit.errors import RnnkitError
+
+        raise RnnkitError(f"the series has {len(series)} values; the ESN needs at least 50")
     mean, std = series[: int(len(series) * train_fraction)].mean(), series[: int(len(series) * train_fraction)].std()
     x = (series - mean) / std
     n_train = int(len(x) * train_fraction)
