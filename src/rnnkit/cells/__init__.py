@@ -13,6 +13,7 @@ from rnnkit.cells.elman import ElmanCell
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.init import INITS, init_cell_, spectral_radius
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.min_rnn import MinGRUCell, MinLSTMCell, ScanCell
 from rnnkit.cells.mtrnn import MTRNNCell
 from rnnkit.cells.simple_lstm import SimpleLSTMCell
 from rnnkit.errors import RnnkitError, unknown_choice
@@ -29,6 +30,8 @@ CELLS = {
     "gru": GRUCell,
     "gru-course": partial(GRUCell, reset_after=False),
     "mtrnn": MTRNNCell,
+    "mingru": MinGRUCell,
+    "minlstm": MinLSTMCell,
 }
 
 
@@ -43,6 +46,6 @@ def make_cell(name: str, input_size: int, hidden_size: int, **options) -> Recurr
 
 
 __all__ = [
-    "CELLS", "INITS", "ElmanCell", "GRUCell", "LSTMCell", "LSTMState", "MTRNNCell", "RecurrentCell",
-    "SimpleLSTMCell", "State", "init_cell_", "make_cell", "spectral_radius",
+    "CELLS", "INITS", "ElmanCell", "GRUCell", "LSTMCell", "LSTMState", "MTRNNCell", "MinGRUCell", "MinLSTMCell",
+    "RecurrentCell", "ScanCell", "SimpleLSTMCell", "State", "init_cell_", "make_cell", "spectral_radius",
 ]

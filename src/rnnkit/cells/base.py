@@ -36,6 +36,7 @@ class RecurrentCell(nn.Module):
     num_gates: int = 1
     forget_gate: int | None = None  # index of the forget-gate block in the stacked rows
     has_cell_state: bool = False  # True when the state is LSTMState(h, c)
+    has_recurrent_weights: bool = True  # False for cells whose gates see x_t only (no weight_hh, bias_hh)
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
@@ -46,10 +47,13 @@ class RecurrentCell(nn.Module):
                 raise RnnkitError(f"{name} must be a positive integer, got {v!r}")
         self.input_size, self.hidden_size = input_size, hidden_size
         G, H = self.num_gates, hidden_size
+        recurrent = self.has_recurrent_weights  # registration order kept: weight_ih, weight_hh, bias_ih, bias_hh
         self.weight_ih = nn.Parameter(torch.empty(G * H, input_size))  # (G*H, F)
-        self.weight_hh = nn.Parameter(torch.empty(G * H, H))  # (G*H, H)
+        if recurrent:
+            self.weight_hh = nn.Parameter(torch.empty(G * H, H))  # (G*H, H)
         self.bias_ih = nn.Parameter(torch.empty(G * H))
-        self.bias_hh = nn.Parameter(torch.empty(G * H))
+        if recurrent:
+            self.bias_hh = nn.Parameter(torch.empty(G * H))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -60,7 +64,7 @@ class RecurrentCell(nn.Module):
 
     def init_state(self, batch: int, device=None, dtype=None) -> State:
         """The zero state h_0 = 0 (and c_0 = 0): ``(B, H)`` tensors."""
-        h = torch.zeros(batch, self.hidden_size, device=device, dtype=dtype or self.weight_hh.dtype)
+        h = torch.zeros(batch, self.hidden_size, device=device, dtype=dtype or self.weight_ih.dtype)
         return LSTMState(h, torch.zeros_like(h)) if self.has_cell_state else h
 
     def gate_preactivations(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:

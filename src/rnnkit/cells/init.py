@@ -11,6 +11,9 @@ Each scheme acts on every gate's ``(H, H)`` block of ``weight_hh`` separately:
 ``forget_bias`` then sets the forget gate's bias (the LSTM's ``b_f``, the GRU's update gate ``b_z``, in
 ``bias_ih``; ``bias_hh``'s block is zeroed) so that the cell remembers by default (Gers 2000;
 Jozefowicz 2015 suggest 1).
+
+Cells without recurrent weights (minGRU, minLSTM: their gates see x_t only) take ``default`` and
+``forget_bias`` (minLSTM's b_f); the other schemes act on ``weight_hh`` and raise an RnnkitError there.
 """
 
 from __future__ import annotations
@@ -40,9 +43,14 @@ def init_cell_(
     """Re-initialise ``cell`` in place with ``scheme`` (one of INITS); returns the cell."""
     if scheme not in INITS:
         raise unknown_choice("initialisation", scheme, INITS)
+    if scheme != "default" and not cell.has_recurrent_weights:
+        raise RnnkitError(
+            f"initialisation {scheme!r} sets the recurrent weights W_hh, and {type(cell).__name__} has none "
+            "(its gates see x_t only); use the default initialisation"
+        )
     cell.reset_parameters()
     H = cell.hidden_size
-    blocks = cell.weight_hh.view(cell.num_gates, H, H)  # one (H, H) block per gate
+    blocks = cell.weight_hh.view(cell.num_gates, H, H) if cell.has_recurrent_weights else ()  # (H, H) per gate
     if scheme != "default":
         cell.bias_ih.zero_()
         cell.bias_hh.zero_()
@@ -60,9 +68,10 @@ def init_cell_(
         if cell.forget_gate is None:
             raise RnnkitError(
                 f"{type(cell).__name__} has no forget gate, so forget_bias does not apply; "
-                "use it with lstm, peephole-lstm, coupled-lstm or gru"
+                "use it with lstm, peephole-lstm, coupled-lstm, gru or minlstm"
             )
         k = cell.forget_gate
         cell.bias_ih[k * H : (k + 1) * H] = forget_bias
-        cell.bias_hh[k * H : (k + 1) * H] = 0.0
+        if cell.has_recurrent_weights:
+            cell.bias_hh[k * H : (k + 1) * H] = 0.0
     return cell

@@ -6,11 +6,12 @@ import torch
 from torch import nn
 
 from rnnkit.cells.base import RecurrentCell
+from rnnkit.cells.min_rnn import ScanCell
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers.state import map_state, reverse_padded
 from rnnkit.layers.torch_engine import run_torch, torch_kernel
 
-ENGINES = ("auto", "loop", "torch")
+ENGINES = ("auto", "loop", "torch", "scan")
 
 
 def check_lengths(lengths: torch.Tensor | None, B: int, T: int) -> torch.Tensor | None:
@@ -35,8 +36,11 @@ class Recurrent(nn.Module):
     within its own length (for ``Bidirectional``) and returns outputs in the original order.
 
     ``engine``: ``"loop"`` is the readable Python loop over ``cell(x_t, state)``; ``"torch"`` runs the
-    cell through torch's fused RNN kernel with the same weights (standard cells only); ``"auto"`` picks
-    ``"torch"`` where it is valid and ``"loop"`` otherwise. ``engine_used`` says which one ran.
+    cell through torch's fused RNN kernel with the same weights (standard cells only); ``"scan"`` runs a
+    ``ScanCell`` (minGRU, minLSTM) in its parallel mode, the whole sequence in one log-domain scan;
+    ``"auto"`` picks ``"torch"`` or ``"scan"`` where valid and ``"loop"`` otherwise. ``engine_used``
+    says which one runs. The scan engine still takes a single step (T = 1, as in generation) through
+    the cell's sequential mode.
     """
 
     def __init__(self, cell: RecurrentCell, reverse: bool = False, engine: str = "auto"):
@@ -48,11 +52,18 @@ class Recurrent(nn.Module):
                 f"engine 'torch' cannot run {cell!r}: torch implements only the tanh/relu Elman RNN, "
                 "the standard LSTM and the reset-after GRU; use engine 'auto' or 'loop'"
             )
+        if engine == "scan" and not isinstance(cell, ScanCell):
+            raise RnnkitError(
+                f"engine 'scan' cannot run {cell!r}: only cells whose gates see x_t alone (mingru, minlstm) "
+                "have a parallel mode; use engine 'auto' or 'loop'"
+            )
         self.cell, self.reverse, self.engine = cell, reverse, engine
 
     @property
     def engine_used(self) -> str:
         if self.engine == "auto":
+            if isinstance(self.cell, ScanCell):
+                return "scan"
             return "torch" if torch_kernel(self.cell) is not None else "loop"
         return self.engine
 
@@ -74,7 +85,8 @@ class Recurrent(nn.Module):
             state = self.cell.init_state(B, x.device, x.dtype)
         if self.reverse:
             x = reverse_padded(x, lengths)
-        run = run_torch if self.engine_used == "torch" else self.loop
+        engine = self.engine_used
+        run = run_torch if engine == "torch" else self.run_scan if engine == "scan" and T > 1 else self.loop
         outputs, state = run(self.cell, x, state, lengths)
         if self.reverse:
             outputs = reverse_padded(outputs, lengths)
@@ -93,6 +105,20 @@ class Recurrent(nn.Module):
             state = new_state
             outputs.append(out)
         return torch.stack(outputs, dim=1), state  # (B, T, H)
+
+    @staticmethod
+    def run_scan(cell: ScanCell, x: torch.Tensor, state, lengths: torch.Tensor | None):
+        """The parallel engine: every step at once, ``h = cell.parallel(x, h_0)``.
+
+        A row's steps past its length do not change its earlier ones (the recurrence is causal), so the
+        padding is scanned like the rest; the final state is taken at each row's last valid step.
+        """
+        h = cell.parallel(x, state)  # (B, T, H)
+        if lengths is None:
+            return h, h[:, -1]
+        last = (lengths.to(x.device) - 1).view(-1, 1, 1).expand(-1, 1, h.shape[2])  # (B, 1, H)
+        alive = torch.arange(x.shape[1], device=x.device).unsqueeze(0) < lengths.to(x.device).unsqueeze(1)
+        return h * alive.unsqueeze(2), h.gather(1, last).squeeze(1)  # (B, T, H), (B, H)
 
     def extra_repr(self) -> str:
         return f"reverse={self.reverse}, engine={self.engine!r}"

@@ -45,7 +45,7 @@ class ClassifierConfig:
     head_dropout: float = opt(0.0, "dropout just before the output layer")
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
+    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan")
 
 
 @dataclass
@@ -94,7 +94,7 @@ class ForecasterConfig:
     dropout: float = opt(0.0, "dropout between layers and before the output layer")
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
+    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan")
 
 
 @dataclass
@@ -119,4 +119,44 @@ ForecastTrainFlags = training_flags(
     eval_every=(50, "evaluate on the validation windows every N steps (0: once per epoch)"),
     checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
     patience=(10, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
+)
+
+
+# ------------------------------------------------------------------ translate
+@dataclass
+class Seq2SeqConfig:
+    cell: str = opt("lstm", "recurrent cell of the encoder and the decoder (see `rnnkit cells`)")
+    embedding: int = opt(256, "embedding size of the source and target words")
+    hidden: int = opt(256, "hidden units per layer (per direction in the encoder)")
+    layers: int = opt(1, "stacked recurrent layers in the encoder and in the decoder")
+    bidirectional: bool = opt(True, "bidirectional encoder; its two final states are merged into the decoder's first")
+    attention: str = opt("luong", "none (the decoder sees only the encoder's final state), bahdanau (additive), "
+                         "luong (general)")
+    dropout: float = opt(0.2, "dropout on the embeddings, between layers and before the output layer")
+    teacher_forcing: float = opt(1.0, "probability, per word in training, of feeding the decoder the true previous "
+                                 "word rather than its own prediction")
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
+    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
+    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
+
+
+@dataclass
+class TranslateDataConfig:
+    data: str | None = opt(None, "sentence pairs, one 'source<TAB>target' per line (e.g. ../shared/data/eng-fra/eng-fra.txt)")
+    reverse: bool = opt(False, "translate from the second column to the first")
+    max_words: int = opt(10, "keep pairs whose sides both have at most N words (after normalisation)")
+    accents: str = opt("strip", "strip (NFD, accents dropped, the tutorial's) or keep accents")
+    min_freq: int = opt(2, "words seen fewer times in training become <unk>")
+    val_fraction: float = opt(0.02, "fraction of the distinct source sentences held out for validation")
+    test_fraction: float = opt(0.04, "fraction of the distinct source sentences held out for the test")
+    split_seed: int = opt(0, "seed of the train/validation/test split (by source sentence)")
+    epochs: float = opt(0.0, "passes over the training pairs; when > 0 it sets --steps")
+    eval_bleu: int = opt(500, "validation sentences translated greedily at each evaluation for a BLEU score (0: off)")
+
+
+TranslateTrainFlags = training_flags(
+    "TranslateTrainFlags", steps=20000, lr=2e-3, warmup=200, batch_size=64, log_every=50,
+    eval_every=(500, "evaluate on the validation pairs every N steps (0: once per epoch)"),
+    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
+    patience=(0, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
 )

@@ -16,7 +16,7 @@ def opt(default, help: str, **meta):
 @dataclass
 class ModelConfig:
     cell: str = opt("lstm", "recurrent cell: elman, elman-relu, elman-sigmoid, simple-lstm, lstm, "
-                    "peephole-lstm, coupled-lstm, gru, gru-course, mtrnn")
+                    "peephole-lstm, coupled-lstm, gru, gru-course, mtrnn, mingru, minlstm")
     hidden: int = opt(256, "hidden units per layer (per direction)")
     layers: int = opt(2, "number of stacked recurrent layers")
     embedding: int = opt(64, "embedding size for the input characters; 0 feeds one-hot vectors instead")
@@ -27,7 +27,8 @@ class ModelConfig:
     spectral_radius: float = opt(1.0, "spectral radius of each recurrent weight block with --init spectral")
     forget_bias: float = opt(1.0, "forget-gate bias for cells with a forget gate (LSTM family; the GRU's update gate)")
     tau: float = opt(2.0, "time constant of the MTRNN's leaky units (mtrnn only)")
-    engine: str = opt("auto", "auto (torch's fused kernel where valid, else the loop), loop (readable), torch")
+    engine: str = opt("auto", "auto (torch's fused kernel where valid, the parallel scan for mingru/minlstm, "
+                      "else the loop), loop (readable), torch, scan")
 
 
 @dataclass
