@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "rnnkit.scratch.cli",
     "rnnkit.tasks.classify_cli",
     "rnnkit.tasks.forecast_cli",
+    "rnnkit.tasks.translate_cli",
 ]
 
 

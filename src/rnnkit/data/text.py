@@ -12,6 +12,7 @@ from pathlib import Path
 from rnnkit.errors import RnnkitError, unknown_choice
 
 PAD, UNK = "<pad>", "<unk>"
+BOS, EOS = "<s>", "</s>"  # start and end of a sequence (a decoder's first input and last output)
 TOKENIZERS = ("word", "char")
 TEXT_COLUMNS = ("text", "sentence")  # looked for, in this order, when --text-column is not given
 _WORD = re.compile(r"[\w']+|[^\w\s]")  # words (with their apostrophes: "don't", "'s") and punctuation
@@ -36,14 +37,15 @@ class TokenVocab:
         self.index = {t: i for i, t in enumerate(self.tokens)}
 
     @classmethod
-    def build(cls, token_lists, min_freq: int = 1, max_size: int = 0) -> "TokenVocab":
+    def build(cls, token_lists, min_freq: int = 1, max_size: int = 0, specials: tuple[str, ...] = ()) -> "TokenVocab":
         """The training tokens seen at least ``min_freq`` times, most frequent first (``max_size`` > 0
-        keeps only that many, counting <pad> and <unk>)."""
+        keeps only that many, counting <pad>, <unk> and the ``specials``, which follow them: ids 2, 3...)."""
         counts = Counter(t for tokens in token_lists for t in tokens)
-        ranked = sorted((t for t, n in counts.items() if n >= min_freq), key=lambda t: (-counts[t], t))
+        ranked = sorted((t for t, n in counts.items() if n >= min_freq and t not in specials),
+                        key=lambda t: (-counts[t], t))
         if max_size > 0:
-            ranked = ranked[: max(0, max_size - 2)]
-        return cls([PAD, UNK, *ranked])
+            ranked = ranked[: max(0, max_size - 2 - len(specials))]
+        return cls([PAD, UNK, *specials, *ranked])
 
     def __len__(self) -> int:
         return len(self.tokens)

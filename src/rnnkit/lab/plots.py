@@ -42,3 +42,18 @@ def plot_series(truth, prediction, path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_attention(source: list[str], output: list[str], alpha, path, title: str = "") -> None:
+    """Heat-map of the attention weights ``alpha (T, S)``: one row per output word, one column per source word."""
+    plt = _pyplot()
+    T, S = len(output), len(source)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * S, 1.0 + 0.5 * T))
+    image = ax.imshow(alpha, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(S), source, rotation=45, ha="right")
+    ax.set_yticks(range(T), output)
+    ax.set(xlabel="source", ylabel="translation", title=title)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="α")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
