@@ -97,15 +97,15 @@ class TritonScan(torch.autograd.Function):
     """``h (B, T, H) = TritonScan.apply(log_a (B, T, H), log_b (B, T, H), h0 (B, H))``."""
 
     @staticmethod
-    def forward(ctx, log_a, log_b, h0):
+    def forward(ctx, log_a, log_b, h0, block_t=BLOCK_T, block_h=BLOCK_H):
         log_a, log_b, h0 = log_a.contiguous(), log_b.contiguous(), h0.contiguous().to(log_a.dtype)
         B, T, H = log_a.shape
         h = torch.empty_like(log_a)
         acc = tl.float64 if log_a.dtype == torch.float64 else tl.float32
-        grid = (B, triton.cdiv(H, BLOCK_H))
-        _scan_forward[grid](log_a, log_b, h0, h, T, H, ACC=acc, BLOCK_T=BLOCK_T, BLOCK_H=BLOCK_H)
+        grid = (B, triton.cdiv(H, block_h))
+        _scan_forward[grid](log_a, log_b, h0, h, T, H, ACC=acc, BLOCK_T=block_t, BLOCK_H=block_h)
         ctx.save_for_backward(log_a, log_b, h0, h)
-        ctx.acc = acc
+        ctx.acc, ctx.blocks = acc, (block_t, block_h)
         return h
 
     @staticmethod
@@ -113,13 +113,17 @@ class TritonScan(torch.autograd.Function):
         log_a, log_b, h0, h = ctx.saved_tensors
         B, T, H = log_a.shape
         grad_log_a, grad_log_b, grad_h0 = torch.empty_like(log_a), torch.empty_like(log_b), torch.empty_like(h0)
-        grid = (B, triton.cdiv(H, BLOCK_H))
+        block_t, block_h = ctx.blocks
+        grid = (B, triton.cdiv(H, block_h))
         _scan_backward[grid](log_a, log_b, h0, h, grad_h.contiguous(), grad_log_a, grad_log_b, grad_h0, T, H,
-                             ACC=ctx.acc, BLOCK_T=BLOCK_T, BLOCK_H=BLOCK_H)
-        return grad_log_a, grad_log_b, grad_h0
+                             ACC=ctx.acc, BLOCK_T=block_t, BLOCK_H=block_h)
+        return grad_log_a, grad_log_b, grad_h0, None, None
 
 
-def scan_triton(log_a: torch.Tensor, log_b: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
-    """``h_t = exp(log_a_t) * h_{t-1} + exp(log_b_t)``: ``(B, T, H)`` from ``h0 (B, H)``, differentiable."""
+def scan_triton(log_a: torch.Tensor, log_b: torch.Tensor, h0: torch.Tensor, block_t: int = BLOCK_T,
+                block_h: int = BLOCK_H) -> torch.Tensor:
+    """``h_t = exp(log_a_t) * h_{t-1} + exp(log_b_t)``: ``(B, T, H)`` from ``h0 (B, H)``, differentiable.
+
+    ``block_t`` steps by ``block_h`` hidden units per tile (powers of two; the tests use small ones)."""
     _check(log_a)
-    return TritonScan.apply(log_a, log_b, h0)
+    return TritonScan.apply(log_a, log_b, h0, block_t, block_h)

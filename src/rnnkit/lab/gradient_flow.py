@@ -54,8 +54,11 @@ class ModelSpec:
 
 
 def recurrent_spectrum(cell) -> dict:
-    """Largest |eigenvalue| and largest singular value over the gate blocks of W_hh."""
+    """Largest |eigenvalue| and largest singular value over the gate blocks of W_hh (NaN for a cell
+    without one, such as minGRU and minLSTM, whose step Jacobian dh_t/dh_{t-1} is diagonal)."""
     H = cell.hidden_size
+    if not cell.has_recurrent_weights:
+        return {"max_abs_eigenvalue": float("nan"), "max_singular_value": float("nan")}
     blocks = cell.weight_hh.detach().double().view(cell.num_gates, H, H)
     return {"max_abs_eigenvalue": max(spectral_radius(b) for b in blocks),
             "max_singular_value": max(float(torch.linalg.matrix_norm(b, ord=2)) for b in blocks)}
