@@ -6,6 +6,8 @@ layers, the models and the CLI."""
 import json
 import math
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -169,6 +171,22 @@ def test_generation_steps_equal_the_parallel_forward(float64, name):
     for t in range(12):
         log_probs, state = model.step(ids[:, t], state)
         torch.testing.assert_close(log_probs, torch.log_softmax(logits[:, t].float(), dim=-1))
+
+
+def test_bfloat16_autocast_scans_in_float32():
+    cell = make_cell("mingru", 4, 8)
+    x = torch.randn(2, 300, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        h = cell.parallel(x)
+    assert h.dtype == torch.bfloat16
+    torch.testing.assert_close(h.float(), cell.parallel(x), rtol=0.05, atol=0.05)
+
+
+def test_rnnkit_runs_min_cells_without_triton():
+    code = ("import sys; sys.modules['triton'] = None; import torch; from rnnkit.layers import build_rnn; "
+            "out, _ = build_rnn('mingru', 3, 4)(torch.randn(2, 5, 3)); print(tuple(out.shape))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "(2, 5, 4)", done.stderr
 
 
 # ------------------------------------------------------------------ the Triton kernel

@@ -52,7 +52,12 @@ class ScanCell(RecurrentCell):
         from rnnkit.layers.scan import scan
 
         log_a, log_b = self.coefficients(x)  # (B, T, H) each
-        return scan(log_a, log_b, h0, backend=backend)
+        dtype = log_a.dtype
+        if dtype in (torch.float16, torch.bfloat16):  # under autocast: cumulative sums need float32
+            log_a, log_b = log_a.float(), log_b.float()
+        if h0 is not None:
+            h0 = h0.to(log_a.dtype)
+        return scan(log_a, log_b, h0, backend=backend).to(dtype)
 
 
 class MinGRUCell(ScanCell):

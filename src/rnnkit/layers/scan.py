@@ -79,11 +79,10 @@ def scan_log(log_a: torch.Tensor, log_b: torch.Tensor, h0: torch.Tensor | None =
 
 
 def triton_available() -> bool:
-    try:
-        import triton  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether triton is installed (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("triton") is not None
 
 
 def scan(log_a: torch.Tensor, log_b: torch.Tensor, h0: torch.Tensor | None = None,
