@@ -33,6 +33,23 @@ from rnnkit.models.attention import ATTENTIONS, Attention
 from rnnkit.tasks.configs import Seq2SeqConfig
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3  # the target vocabulary's first ids: <pad> <unk> <s> </s>
+OUTPUTS = ("full", "adaptive")
+
+
+def wide(x: torch.Tensor) -> torch.Tensor:
+    """float32 for the softmax when computing in half precision (bf16 autocast); float64 stays."""
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
+def adaptive_softmax(hidden: int, vocab: int) -> nn.Module:
+    """Grave et al. (2017): the most frequent words in a full-size head, the rarer ones in two clusters
+    of smaller projections (÷4, ÷16), reached through the head. The vocabulary must be sorted by
+    frequency (``TokenVocab.build`` is). Below ~1,000 words it is a plain softmax."""
+    clusters = 2 if hidden >= 64 else 1 if hidden >= 16 else 0  # each cluster's projection keeps >= 4 units
+    cutoffs = [vocab // 8, vocab // 3][:clusters] if vocab >= 1000 else []
+    if not cutoffs:
+        return nn.Linear(hidden, vocab)
+    return nn.AdaptiveLogSoftmaxWithLoss(hidden, vocab, cutoffs, div_value=4.0)
 
 
 class DecoderState(NamedTuple):
@@ -51,7 +68,7 @@ def top_hidden(rnn_state) -> torch.Tensor:
 
 
 class Seq2Seq(nn.Module):
-    """``forward((src (B, S), src_lengths (B,), tgt_in (B, T)), tgt_out (B, T)) -> (logits (B, T, V), loss, None)``.
+    """``forward((src (B, S), src_lengths (B,), tgt_in (B, T)), tgt_out (B, T)) -> (log_probs, loss, None)``.
 
     ``encode`` then ``step`` is the interface of ``rnnkit.decoding``: ``step(tokens (N,), state) ->
     (log_probs (N, V), state)``.
@@ -82,7 +99,12 @@ class Seq2Seq(nn.Module):
         components = 2 if self.decoder.layers[0].cell.has_cell_state else 1  # h, or h and c
         self.bridge = nn.ModuleList(nn.Linear(2 * H, H) for _ in range(c.layers * components)) if c.bidirectional else None
         self.combine = nn.Linear(M + H, H) if self.attention is not None else None  # W_c
-        self.out = nn.Linear(H, target_vocab)  # W_o
+        if c.output == "full":
+            self.out = nn.Linear(H, target_vocab)  # W_o
+        elif c.output == "adaptive":
+            self.out = adaptive_softmax(H, target_vocab)
+        else:
+            raise unknown_choice("output layer", c.output, OUTPUTS)
 
     # ------------------------------------------------------------------ encoder
     def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> DecoderState:
@@ -109,7 +131,26 @@ class Seq2Seq(nn.Module):
 
     # ------------------------------------------------------------------ decoder
     def decode_step(self, tokens: torch.Tensor, state: DecoderState):
-        """One step: previous words ``(N,)`` -> logits ``(N, V)``, the new state, α ``(N, S)`` or None."""
+        """One step: previous words ``(N,)`` -> log p(y_t) ``(N, V)``, the new state, α ``(N, S)`` or None."""
+        h, state, alpha = self.decode_features_step(tokens, state)
+        return self.log_probs(h), state, alpha
+
+    def log_probs(self, features: torch.Tensor) -> torch.Tensor:
+        """The output layer: ``(..., H) -> log p over the target words (..., V)``, in float32."""
+        x = self.drop(features)
+        if isinstance(self.out, nn.AdaptiveLogSoftmaxWithLoss):
+            return self.out.log_prob(wide(x).flatten(0, -2)).view(*x.shape[:-1], -1)
+        return F.log_softmax(wide(self.out(x)), dim=-1)
+
+    def loss(self, features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy ``-log p(target)`` of ``features (N, H)`` against ``targets (N,)``."""
+        x = self.drop(features)
+        if isinstance(self.out, nn.AdaptiveLogSoftmaxWithLoss):
+            return self.out(wide(x), targets).loss
+        return F.cross_entropy(wide(self.out(x)), targets)
+
+    def decode_features_step(self, tokens: torch.Tensor, state: DecoderState):
+        """One step up to the output layer: ``(õ_t or h_t (N, H), new state, α (N, S) or None)``."""
         x = self.drop(self.tgt_embed(tokens))  # (N, E)
         alpha = None
         if self.config.attention == "bahdanau":  # query s_{t-1}: the context is an input of the step
@@ -121,15 +162,20 @@ class Seq2Seq(nn.Module):
             context, alpha = self.attention(h, state.memory, state.keys, state.mask)
         if self.attention is not None:
             h = torch.tanh(self.combine(torch.cat([context, h], dim=-1)))  # õ_t
-        return self.out(self.drop(h)), state._replace(rnn=rnn), alpha
+        return h, state._replace(rnn=rnn), alpha
 
     def step(self, tokens: torch.Tensor, state: DecoderState):
         """``rnnkit.decoding``'s step: log-probabilities of the next word ``(N, V)`` and the new state."""
-        logits, state, _ = self.decode_step(tokens, state)
-        return F.log_softmax(logits.float(), dim=-1), state
+        log_probs, state, _ = self.decode_step(tokens, state)
+        return log_probs, state
 
     def decode(self, state: DecoderState, tgt_in: torch.Tensor, teacher_forcing: float = 1.0):
-        """Logits ``(B, T, V)`` and attention ``(B, T, S)`` (or None) for the decoder inputs ``tgt_in (B, T)``.
+        """log p ``(B, T, V)`` and attention ``(B, T, S)`` (or None) for the decoder inputs ``tgt_in (B, T)``."""
+        features, alpha = self.decode_features(state, tgt_in, teacher_forcing)
+        return self.log_probs(features), alpha
+
+    def decode_features(self, state: DecoderState, tgt_in: torch.Tensor, teacher_forcing: float = 1.0):
+        """The output layer's inputs ``(B, T, H)`` (õ_t, or h_t without attention) and α ``(B, T, S)`` or None.
 
         With full teacher forcing and no Bahdanau attention the decoder RNN runs over the whole target
         at once (the fused engine where valid) and attention is one batched product; otherwise one
@@ -142,30 +188,33 @@ class Seq2Seq(nn.Module):
             if self.attention is not None:
                 context, alpha = self.attention(h, state.memory, state.keys, state.mask)  # (B, T, M), (B, T, S)
                 h = torch.tanh(self.combine(torch.cat([context, h], dim=-1)))
-            return self.out(self.drop(h)), alpha
-        logits, alphas = [], []
+            return h, alpha
+        features, alphas = [], []
         tokens = tgt_in[:, 0]
         for t in range(tgt_in.shape[1]):
             if t > 0 and teacher_forcing < 1.0:
-                own = logits[-1].argmax(-1)  # (B,) the model's previous best word
+                own = self.log_probs(features[-1]).argmax(-1)  # (B,) the model's previous best word
                 forced = torch.rand(tokens.shape, device=tokens.device) < teacher_forcing
                 tokens = torch.where(forced, tgt_in[:, t], own)
             elif t > 0:
                 tokens = tgt_in[:, t]
-            out, state, alpha = self.decode_step(tokens, state)
-            logits.append(out)
+            h, state, alpha = self.decode_features_step(tokens, state)
+            features.append(h)
             alphas.append(alpha)
         alpha = torch.stack(alphas, dim=1) if alphas[0] is not None else None
-        return torch.stack(logits, dim=1), alpha
+        return torch.stack(features, dim=1), alpha
 
     def forward(self, inputs, targets: torch.Tensor | None = None, state=None):
+        """Without ``targets``: log p ``(B, T, V)``. With ``targets (B, T)``: the mean cross-entropy over
+        the real (non-padding) target positions, computed on them only (the output layer, the costliest
+        part, skips the padding), and no log-probabilities."""
         src, lengths, tgt_in = inputs  # (B, S), (B,), (B, T)
         ratio = self.config.teacher_forcing if self.training else 1.0
-        logits, _ = self.decode(self.encode(src, lengths), tgt_in, ratio)  # (B, T, V)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=PAD_ID)
-        return logits, loss, None
+        features, _ = self.decode_features(self.encode(src, lengths), tgt_in, ratio)  # (B, T, H)
+        if targets is None:
+            return self.log_probs(features), None, None
+        real = targets != PAD_ID  # (B, T)
+        return None, self.loss(features[real], targets[real]), None  # features[real]: (N, H)
 
     @torch.no_grad()
     def attention_matrix(self, src: torch.Tensor, lengths: torch.Tensor, output: list[int]) -> torch.Tensor:

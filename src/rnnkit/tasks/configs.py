@@ -133,6 +133,8 @@ class Seq2SeqConfig:
     attention: str = opt("luong", "none (the decoder sees only the encoder's final state), bahdanau (additive), "
                          "luong (general)")
     dropout: float = opt(0.2, "dropout on the embeddings, between layers and before the output layer")
+    output: str = opt("full", "output layer: full softmax, or adaptive softmax (frequent words in a head, rare ones in "
+                      "smaller clusters: several times faster with a large vocabulary)")
     teacher_forcing: float = opt(1.0, "probability, per word in training, of feeding the decoder the true previous "
                                  "word rather than its own prediction")
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")

@@ -13,7 +13,6 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
-from torch.nn import functional as F
 
 from rnnkit.data.pairs import (ACCENTS, normalize, read_pairs, references_by_source, split_by_source, within_length,
                                words, write_pairs)
@@ -78,11 +77,9 @@ def pair_loss(model: Seq2Seq, data: EncodedPairs, batch_size: int = 256) -> floa
     total, count = 0.0, 0
     for lo in range(0, len(data), batch_size):
         (src, lengths, tgt_in), tgt_out = data.batch(range(lo, min(lo + batch_size, len(data))))
-        logits, _, _ = model((src.to(device), lengths.to(device), tgt_in.to(device)))
-        tgt_out = tgt_out.to(device)
-        total += float(F.cross_entropy(logits.flatten(0, 1).float(), tgt_out.flatten(), ignore_index=PAD_ID,
-                                       reduction="sum"))
-        count += int((tgt_out != PAD_ID).sum())
+        _, loss, _ = model((src.to(device), lengths.to(device), tgt_in.to(device)), tgt_out.to(device))
+        n = int((tgt_out != PAD_ID).sum())
+        total, count = total + float(loss) * n, count + n
     return total / max(count, 1)
 
 

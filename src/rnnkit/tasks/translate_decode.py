@@ -59,8 +59,8 @@ def exhaustive_shortlisted(model, state, max_len: int, options: DecodeOptions) -
                           "lower --shortlist or --max-output, or use --decoder beam")
     first = greedy(model.step, state, BOS_ID, max_len, EOS_ID)[0].tokens
     tgt_in = torch.tensor([[BOS_ID, *first]], device=state.mask.device)
-    logits, _ = model.decode(state, tgt_in)  # (1, T, V)
-    best = logits[0].log_softmax(-1).amax(0)  # (V,): each word's highest probability along the way
+    log_probs, _ = model.decode(state, tgt_in)  # (1, T, V)
+    best = log_probs[0].amax(0)  # (V,): each word's highest probability along the way
     best[[PAD_ID, BOS_ID]] = float("-inf")
     best[EOS_ID] = float("inf")
     allowed = best.topk(min(K, best.numel() - 2)).indices  # (K,) shortlist -> target ids
