@@ -352,3 +352,18 @@ def test_exhaustive_refuses_before_searching():
 
 def test_hypothesis_is_a_plain_record():
     assert Hypothesis([1, 2], -1.5, -0.75) == Hypothesis(tokens=[1, 2], log_prob=-1.5, score=-0.75)
+
+
+def test_best_candidates_equals_a_stable_sort_ties_and_minus_infinity_included():
+    from rnnkit.decoding.beam import best_candidates
+
+    g = torch.Generator().manual_seed(0)
+    for trial in range(100):
+        k = int(torch.randint(1, 10, (1,), generator=g))
+        c = torch.randint(0, 6, (3, 50), generator=g).double()  # many ties
+        c[0, :45] = float("-inf")
+        if trial % 3 == 0:
+            c[1] = float("-inf")
+        scores, index = c.sort(dim=1, descending=True, stable=True)
+        best_scores, best_index = best_candidates(c, k)
+        assert torch.equal(scores[:, :k], best_scores) and torch.equal(index[:, :k], best_index)

@@ -54,10 +54,16 @@ def test_split_is_deterministic_disjoint_by_source_and_keeps_all_translations_to
     assert len(sources["val"]) == 20 and len(sources["test"]) == 40 and len(sources["train"]) == 140
     assert not (sources["train"] & sources["test"]) and not (sources["train"] & sources["val"])
     assert sorted(p for part in a.values() for p in part) == sorted(pairs)
-    _, refs = references_by_source(a["test"])
     assert all(len(r) == 1 + int(s.split()[1].rstrip(".")) % 3 for s, r in zip(*references_by_source(a["test"])))
     with pytest.raises(RnnkitError, match="too few"):
         split_by_source(pairs[:3], 0.1, 0.2, seed=0)
+
+
+def test_seq2seq_is_exported_from_rnnkit_models():
+    from rnnkit.models import Seq2Seq
+    from rnnkit.models.seq2seq import Seq2Seq as defined
+
+    assert Seq2Seq is defined
 
 
 def test_target_vocabulary_puts_the_sequence_symbols_after_pad_and_unk():

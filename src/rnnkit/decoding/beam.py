@@ -22,6 +22,27 @@ from rnnkit.decoding.step import (Hypothesis, State, StepFn, check_max_len, leng
 from rnnkit.errors import RnnkitError
 
 
+def best_candidates(candidates: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` best ``(scores, indices)`` of each row of ``candidates (B, N)``, best first; among equal
+    scores the lower index wins, as ``argmax`` does (so beam width 1 is greedy exactly).
+
+    Exactly what a stable descending sort gives, without sorting all N = K*V candidates: ``topk``
+    finds the k-th best score, and only the candidates at least that good (k of them, plus ties) are
+    sorted.
+    """
+    kth = candidates.topk(k, dim=1).values[:, -1:]  # (B, 1)
+    rows, cols = (candidates >= kth).nonzero(as_tuple=True)  # row-major: ascending index within a row
+    counts = torch.bincount(rows, minlength=candidates.shape[0])  # (B,) >= k each
+    width = int(counts.max())
+    slot = torch.arange(rows.numel(), device=rows.device) - (counts.cumsum(0) - counts)[rows]  # position in its row
+    index = torch.zeros(candidates.shape[0], width, dtype=torch.long, device=candidates.device)
+    index[rows, slot] = cols
+    score = torch.full((candidates.shape[0], width), float("-inf"), dtype=candidates.dtype, device=candidates.device)
+    score[rows, slot] = candidates[rows, cols]
+    order = score.sort(dim=1, descending=True, stable=True).indices[:, :k]  # (B, k), ties keep the lower index
+    return score.gather(1, order), index.gather(1, order)
+
+
 @torch.no_grad()
 def beam_search(step: StepFn, state: State, start: int | torch.Tensor, beam: int = 5, max_len: int = 100,
                 eos: int | None = None, length_penalty: float = 0.0, n_best: int = 1) -> list[list[Hypothesis]]:
@@ -57,9 +78,7 @@ def beam_search(step: StepFn, state: State, start: int | torch.Tensor, beam: int
             log_probs = torch.where(finished.unsqueeze(1), frozen, log_probs)
         candidates = (cum.unsqueeze(1) + log_probs).view(B, K * V)  # (B, K*V), index = parent * V + token
         new_K = min(beam, K * V)
-        # a stable sort, not topk: among equal scores the lower (parent, token) wins, as argmax does
-        scores, flat = candidates.sort(dim=1, descending=True, stable=True)
-        scores, flat = scores[:, :new_K], flat[:, :new_K]  # (B, K')
+        scores, flat = best_candidates(candidates, new_K)  # (B, K')
         parent = (flat // V + row_start * K).view(-1)  # (B*K',) index into the old hypotheses
         tokens = (flat % V).view(-1)  # (B*K',)
         was_finished = finished[parent]

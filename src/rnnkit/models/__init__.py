@@ -1,2 +1,14 @@
 """Task models. Every one has ``forward(inputs, targets=None, state=None) -> (outputs, loss, state)``,
-so one trainer serves them all."""
+so one trainer serves them all.
+
+``Seq2Seq`` is exported here (``rnnkit.models.Seq2Seq``); the others are imported from their modules
+(``rnnkit.models.language_model.CharLM``, ``classifier``, ``forecaster``), as the tasks do.
+"""
+
+
+def __getattr__(name):  # lazy: importing rnnkit.models for one model does not build the others
+    if name in ("Seq2Seq", "DecoderState"):
+        from rnnkit.models import seq2seq
+
+        return getattr(seq2seq, name)
+    raise AttributeError(f"module 'rnnkit.models' has no attribute {name!r}")
