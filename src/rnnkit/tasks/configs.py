@@ -130,10 +130,10 @@ class Seq2SeqConfig:
     hidden: int = opt(256, "hidden units per layer (per direction in the encoder)")
     layers: int = opt(1, "stacked recurrent layers in the encoder and in the decoder")
     bidirectional: bool = opt(True, "bidirectional encoder; its two final states are merged into the decoder's first")
-    attention: str = opt("luong", "none (the decoder sees only the encoder's final state), bahdanau (additive), "
-                         "luong (general)")
+    attention: str = opt("bahdanau", "none (the decoder sees only the encoder's final state), bahdanau (additive, "
+                         "query s_{t-1}), luong (general, query h_t)")
     dropout: float = opt(0.2, "dropout on the embeddings, between layers and before the output layer")
-    output: str = opt("full", "output layer: full softmax, or adaptive softmax (frequent words in a head, rare ones in "
+    output: str = opt("adaptive", "output layer: full softmax, or adaptive softmax (frequent words in a head, rare ones in "
                       "smaller clusters: several times faster with a large vocabulary)")
     teacher_forcing: float = opt(1.0, "probability, per word in training, of feeding the decoder the true previous "
                                  "word rather than its own prediction")
