@@ -29,6 +29,6 @@ records = [json.loads(l) for l in (Path(run) / "metrics.jsonl").read_text().spli
 logs = [r for r in records if "tokens_per_s" in r]
 params = Path(run + ".log").read_text().split(" parameters")[0].split()[-1]  # "model: ..., 1,903,105 parameters"
 speed = sum(r["tokens_per_s"] for r in logs) / len(logs)
-print(f"| 2-layer {cell} | {hidden} | {params} | {logs[-1]['step']} | {speed:,.0f} | {loss} |")
+print(f"| 2-layer {cell} | {hidden} | {params} | {max(r['step'] for r in records)} | {speed:,.0f} | {loss} |")
 PY
 done
