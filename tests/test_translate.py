@@ -161,3 +161,12 @@ def test_bad_input_gets_one_clear_error_line(trained, tmp_path, capsys):
     one_line_error(capsys, r"--data FILE is required")
     assert main(["translate", "eval", "--checkpoint", str(tmp_path / "nowhere")]) == 2
     one_line_error(capsys, r"checkpoint not found")
+
+
+def test_a_min_cell_trains_and_translates_through_the_cli(pairs_file, tmp_path):
+    run = tmp_path / "mingru"
+    r = run_cli("translate", "train", "--data", pairs_file, "--out", run, "--steps", 20, "--hidden", 16,
+                "--embedding", 16, "--cell", "mingru", "--eval-bleu", 0, "--threads", 1)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("translate", "translate", "--checkpoint", run, "the cat sat.", "--decoder", "beam", "--n-best", 2)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 3, r.stderr
