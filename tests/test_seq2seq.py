@@ -107,9 +107,9 @@ def test_without_teacher_forcing_the_decoder_reads_its_own_predictions():
     other = tgt_in.clone()
     other[:, 1:] = (other[:, 1:] + 1) % 30
     _, loss_b, _ = m((src, lengths, other), targets)
-    assert float(loss_a) == float(loss_b)  # only <s> was read from the targets
+    assert loss_a.item() == loss_b.item()  # only <s> was read from the targets
     forced = model(teacher_forcing=1.0).train()
-    assert float(forced((src, lengths, tgt_in), targets)[1]) != float(forced((src, lengths, other), targets)[1])
+    assert forced((src, lengths, tgt_in), targets)[1].item() != forced((src, lengths, other), targets)[1].item()
 
 
 def test_loss_skips_padding_and_matches_the_log_probabilities():
