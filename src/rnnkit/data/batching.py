@@ -94,3 +94,12 @@ def split_streams(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     batch_size = max(1, min(batch_size, ids.numel() // 2))
     n = ids.numel() // batch_size
     return ids[: n * batch_size].view(batch_size, n)
+
+
+def pad_sequences(rows: list[list[int]], value: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token-id lists of different lengths -> ``(ids (b, T), lengths (b,))``, padded with ``value`` at the end."""
+    lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)  # (b,)
+    ids = torch.full((len(rows), int(lengths.max())), value, dtype=torch.long)  # (b, T)
+    for j, r in enumerate(rows):
+        ids[j, : len(r)] = torch.tensor(r, dtype=torch.long)
+    return ids, lengths

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rnnkit.data.text import read_utf8
 from rnnkit.errors import RnnkitError, unknown_choice
 
 ACCENTS = ("strip", "keep")
@@ -40,6 +41,11 @@ def normalize(text: str, accents: str = "strip") -> str:
 def words(text: str) -> list[str]:
     """The tokens of a normalised text."""
     return text.split()
+
+
+def tokenized(pairs: list[tuple[str, str]], accents: str) -> list[tuple[list[str], list[str]]]:
+    """Each pair's normalised words, source and target."""
+    return [(words(normalize(s, accents)), words(normalize(t, accents))) for s, t in pairs]
 
 
 @dataclass
@@ -67,15 +73,7 @@ class PairFile:
 
 def read_pairs(path, reverse: bool = False) -> PairFile:
     """Tab-separated pairs from ``path``; ``reverse`` swaps the columns (French -> English)."""
-    path = Path(path)
-    try:
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RnnkitError(f"file not found: {path} (expected sentence pairs, one 'source<TAB>target' per line)") from None
-    except IsADirectoryError:
-        raise RnnkitError(f"{path} is a folder; expected a text file of 'source<TAB>target' lines") from None
-    except UnicodeDecodeError as e:
-        raise RnnkitError(f"{path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    content = read_utf8(path, "sentence pairs, one 'source<TAB>target' per line")
     found = PairFile([])
     for number, line in enumerate(content.splitlines(), start=1):
         found.lines += 1

@@ -86,6 +86,20 @@ def _column(header: list[str], wanted: str | None, fallbacks, default: int, path
     return default if default < len(header) else None
 
 
+def read_utf8(path, expected: str) -> str:
+    """The text of ``path``; a missing file, a folder or non-UTF-8 bytes is a one-line error that says
+    what was ``expected`` there."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RnnkitError(f"file not found: {path} (expected {expected})") from None
+    except IsADirectoryError:
+        raise RnnkitError(f"{path} is a folder; expected {expected}") from None
+    except UnicodeDecodeError as e:
+        raise RnnkitError(f"{path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+
+
 def read_labelled(path, text_column: str | None = None, label_column: str | None = None,
                   need_labels: bool = True) -> tuple[list[str], list[str] | None]:
     """``(texts, labels)`` from a file with a header line: tab-separated for ``.tsv`` (or when the header
@@ -93,15 +107,7 @@ def read_labelled(path, text_column: str | None = None, label_column: str | None
     ``text`` or ``sentence``, else the first; the label column is ``label_column``, else ``label``,
     else the last. Without a label column and ``need_labels=False``, labels is None."""
     path = Path(path)
-    try:
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RnnkitError(f"file not found: {path}") from None
-    except IsADirectoryError:
-        raise RnnkitError(f"{path} is a folder; expected a TSV or CSV file") from None
-    except UnicodeDecodeError as e:
-        raise RnnkitError(f"{path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
-    lines = content.splitlines()
+    lines = read_utf8(path, "a TSV or CSV file").splitlines()
     if not any(l.strip() for l in lines):
         raise RnnkitError(f"{path} is empty: expected a header line (e.g. text<TAB>label) and one row per example")
     tab = path.suffix.lower() == ".tsv" or "\t" in lines[0]

@@ -11,6 +11,7 @@ from dataclasses import asdict, fields
 
 import torch
 
+from rnnkit.data.batching import pad_sequences
 from rnnkit.data.text import TOKENIZERS, TokenVocab, encode_labels, read_labelled, sort_labels, tokenize
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.classifier import build_classifier, class_probabilities, classification_loss
@@ -34,11 +35,7 @@ class Encoded:
         return len(self.ids)
 
     def batch(self, indices) -> tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]:
-        rows = [self.ids[i] for i in indices]
-        lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)  # (b,)
-        ids = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)  # (b, T), 0 = padding
-        for j, r in enumerate(rows):
-            ids[j, : len(r)] = torch.tensor(r)
+        ids, lengths = pad_sequences([self.ids[i] for i in indices])  # (b, T), 0 = padding; (b,)
         return (ids, lengths), self.labels[torch.as_tensor(indices, dtype=torch.long)]
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.data.pairs import (ACCENTS, normalize, read_pairs, references_by_source, split_by_source, within_length,
-                               words, write_pairs)
+from rnnkit.data.batching import pad_sequences
+from rnnkit.data.pairs import (ACCENTS, normalize, read_pairs, references_by_source, split_by_source, tokenized,
+                               within_length, words, write_pairs)
 from rnnkit.data.text import BOS, EOS, TokenVocab
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID, Seq2Seq
@@ -34,25 +35,17 @@ class EncodedPairs:
     ``tgt_in`` is ``<s> y_1 .. y_n`` and ``tgt_out`` is ``y_1 .. y_n </s>``, padded with 0.
     """
 
-    def __init__(self, pairs: list[tuple[str, str]], source: TokenVocab, target: TokenVocab, accents: str):
-        self.src = [source.encode(words(normalize(s, accents))) for s, _ in pairs]
-        self.tgt = [target.encode(words(normalize(t, accents))) for _, t in pairs]
+    def __init__(self, tokens: list[tuple[list[str], list[str]]], source: TokenVocab, target: TokenVocab):
+        self.src = [source.encode(s) for s, _ in tokens]
+        self.tgt = [target.encode(t) for _, t in tokens]
 
     def __len__(self) -> int:
         return len(self.src)
 
     def batch(self, indices):
-        src = [self.src[i] for i in indices]
-        tgt = [self.tgt[i] for i in indices]
-        lengths = torch.tensor([len(s) for s in src])  # (b,)
-        S, T = int(lengths.max()), max(len(t) for t in tgt) + 1
-        src_ids = torch.full((len(src), S), PAD_ID, dtype=torch.long)
-        tgt_in = torch.full((len(src), T), PAD_ID, dtype=torch.long)
-        tgt_out = torch.full((len(src), T), PAD_ID, dtype=torch.long)
-        for j, (s, t) in enumerate(zip(src, tgt)):
-            src_ids[j, : len(s)] = torch.tensor(s)
-            tgt_in[j, : len(t) + 1] = torch.tensor([BOS_ID, *t])
-            tgt_out[j, : len(t) + 1] = torch.tensor([*t, EOS_ID])
+        src_ids, lengths = pad_sequences([self.src[i] for i in indices], PAD_ID)  # (b, S), (b,)
+        tgt_in, _ = pad_sequences([[BOS_ID, *self.tgt[i]] for i in indices], PAD_ID)  # (b, T)
+        tgt_out, _ = pad_sequences([[*self.tgt[i], EOS_ID] for i in indices], PAD_ID)  # (b, T)
         return (src_ids, lengths, tgt_in), tgt_out
 
 
@@ -128,11 +121,12 @@ def train_translator(model_config: Seq2SeqConfig, data_config: TranslateDataConf
         source, target = TokenVocab(saved["source_vocab"]), TokenVocab(saved["target_vocab"])
     else:
         splits = prepare_splits(d, run_dir, log)
-        source = TokenVocab.build([words(normalize(s, d.accents)) for s, _ in splits["train"]], d.min_freq)
-        target = TokenVocab.build([words(normalize(t, d.accents)) for _, t in splits["train"]], d.min_freq,
-                                  specials=(BOS, EOS))
-    train = EncodedPairs(splits["train"], source, target, d.accents)
-    val = EncodedPairs(splits["val"], source, target, d.accents) if splits["val"] else None
+    train_tokens = tokenized(splits["train"], d.accents)  # normalised once, for the vocabularies and the ids
+    if not flags.resume:
+        source = TokenVocab.build([s for s, _ in train_tokens], d.min_freq)
+        target = TokenVocab.build([t for _, t in train_tokens], d.min_freq, specials=(BOS, EOS))
+    train = EncodedPairs(train_tokens, source, target)
+    val = EncodedPairs(tokenized(splits["val"], d.accents), source, target) if splits["val"] else None
     data = ShuffledPairs(train, flags.batch_size, flags.seed)
     config = make_train_config(flags, data.sampler.steps_per_epoch, d.epochs)
     model = Seq2Seq(len(source), len(target), m)
@@ -186,11 +180,7 @@ class Translator:
 
     def encode(self, token_lists: list[list[str]]):
         """``(src (B, S), lengths (B,))`` on the model's device; an empty sentence reads as <unk>."""
-        ids = [self.source.encode(t) for t in token_lists]
-        lengths = torch.tensor([len(i) for i in ids])
-        src = torch.full((len(ids), int(lengths.max())), PAD_ID, dtype=torch.long)
-        for j, i in enumerate(ids):
-            src[j, : len(i)] = torch.tensor(i)
+        src, lengths = pad_sequences([self.source.encode(t) for t in token_lists], PAD_ID)
         return src.to(self.device), lengths.to(self.device)
 
     def words(self, ids: list[int]) -> list[str]:
