@@ -11,4 +11,12 @@ def __getattr__(name):  # lazy: importing rnnkit.models for one model does not b
         from rnnkit.models import seq2seq
 
         return getattr(seq2seq, name)
+    if name in ("Tagger", "CharEncoder"):
+        from rnnkit.models import tagger
+
+        return getattr(tagger, name)
+    if name in ("CRF", "bio_transitions"):
+        from rnnkit.models import crf
+
+        return getattr(crf, name)
     raise AttributeError(f"module 'rnnkit.models' has no attribute {name!r}")

@@ -1,0 +1,105 @@
+"""A sequence tagger (course-notes §1, many-to-many synchronised: one tag per word, as in named-entity
+recognition and part-of-speech tagging).
+
+    words (B, T) -> word embedding (B, T, E)                  \\
+    each word's characters -> char BiLSTM -> (B, T, 2C)        >- concatenated (B, T, E + 2C)
+      -> dropout -> bidirectional stack of any cell (B, T, 2H) -> dropout -> Dense (B, T, K) emissions
+      -> softmax per token (cross-entropy, argmax), or a linear-chain CRF (forward algorithm, Viterbi)
+
+The character encoder (Plank et al. 2016; Lample et al. 2016) gives words never seen in training a
+representation built from their spelling: ``c_w = [h_fwd_last ; h_bwd_first]`` of a BiLSTM over its letters.
+It runs once per distinct word of the batch. ``config`` is any object with the fields of
+``rnnkit.tasks.tag.config.TaggerConfig`` (the model does not import the task).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rnnkit.errors import RnnkitError
+from rnnkit.layers import build_rnn
+from rnnkit.models.classifier import pool
+from rnnkit.models.crf import CRF, bio_transitions, is_bio
+
+UNK_ID = 1  # the word vocabulary's <unk> (rnnkit.data.text.TokenVocab: 0 pads, 1 is unknown)
+
+
+class CharEncoder(nn.Module):
+    """``chars (U, L), lengths (U,) -> (U, 2C)``: the final states of a BiLSTM over each word's characters."""
+
+    def __init__(self, num_chars: int, embedding: int, hidden: int, engine: str = "auto"):
+        super().__init__()
+        self.embed = nn.Embedding(num_chars, embedding, padding_idx=0)
+        self.rnn = build_rnn("lstm", embedding, hidden, bidirectional=True, engine=engine)
+        self.output_size = 2 * hidden
+
+    def forward(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        outputs, _ = self.rnn(self.embed(chars), None, lengths)  # (U, L, 2C)
+        return pool(outputs, lengths, "last", bidirectional=True)  # (U, 2C)
+
+
+class Tagger(nn.Module):
+    """``forward((words, lengths, chars, char_lengths, slots), tags=None, state=None) -> (emissions, loss, None)``.
+
+    ``words (B, T)`` word ids (0 pads), ``lengths (B,)``, ``chars (U, L)`` the characters of the U distinct
+    words of the batch, ``char_lengths (U,)``, ``slots (B, T)`` which of them each position holds.
+    ``tags (B, T)``: gold tag ids (anything at padding). The loss is per token: the mean cross-entropy, or
+    the CRF's summed negative log-likelihood divided by the number of tokens.
+    """
+
+    def __init__(self, num_words: int, num_chars: int, tags: list[str], config):
+        super().__init__()
+        c = self.config = config
+        for name, value in (("--embedding", c.embedding), ("--hidden", c.hidden), ("--layers", c.layers)):
+            if value < 1:
+                raise RnnkitError(f"{name} must be a positive integer, got {value}")
+        if not 0 <= c.dropout < 1 or not 0 <= c.word_dropout < 1:
+            raise RnnkitError("--dropout and --word-dropout must be in [0, 1)")
+        self.tags = list(tags)
+        self.embed = nn.Embedding(num_words, c.embedding, padding_idx=0)
+        self.chars = CharEncoder(num_chars, c.char_embedding, c.char_hidden, c.engine) if c.chars else None
+        size = c.embedding + (self.chars.output_size if self.chars is not None else 0)
+        self.drop = nn.Dropout(c.dropout)
+        self.rnn = build_rnn(c.cell, size, c.hidden, num_layers=c.layers, bidirectional=True, dropout=c.dropout,
+                             engine=c.engine, init=c.init, forget_bias=c.forget_bias)
+        self.head = nn.Linear(self.rnn.output_size, len(tags))
+        self.crf = None
+        if c.crf:
+            allowed = bio_transitions(tags) if c.bio_constraints and is_bio(tags) else (None, None)
+            self.crf = CRF(len(tags), *allowed)
+
+    def emissions(self, inputs) -> torch.Tensor:
+        words, lengths, chars, char_lengths, slots = inputs
+        if self.training and self.config.word_dropout > 0:  # some known words become <unk>, so <unk> is trained
+            dropped = (torch.rand(words.shape, device=words.device) < self.config.word_dropout) & (words > UNK_ID)
+            words = words.masked_fill(dropped, UNK_ID)
+        x = self.embed(words)  # (B, T, E)
+        if self.chars is not None:
+            per_word = self.chars(chars, char_lengths)  # (U, 2C)
+            x = torch.cat([x, per_word[slots]], dim=-1)  # (B, T, E + 2C)
+        out, _ = self.rnn(self.drop(x), None, lengths)  # (B, T, 2H)
+        return self.head(self.drop(out))  # (B, T, K)
+
+    def forward(self, inputs, targets: torch.Tensor | None = None, state=None):
+        emissions = self.emissions(inputs)  # (B, T, K)
+        loss = None
+        if targets is not None:
+            lengths = inputs[1]
+            valid = torch.arange(emissions.shape[1], device=emissions.device).unsqueeze(0) < lengths.unsqueeze(1)
+            if self.crf is not None:
+                loss = self.crf.nll(emissions, targets, lengths).sum() / valid.sum()
+            else:
+                loss = F.cross_entropy(emissions[valid].float(), targets[valid])
+        return emissions, loss, None
+
+    @torch.no_grad()
+    def decode(self, inputs) -> list[list[int]]:
+        """The tag ids of each sentence: Viterbi with a CRF, else the per-token argmax (greedy)."""
+        emissions = self.emissions(inputs)  # (B, T, K)
+        lengths = inputs[1]
+        if self.crf is not None:
+            return self.crf.viterbi(emissions, lengths)[0]
+        best = emissions.argmax(-1).tolist()  # (B, T)
+        return [row[: int(n)] for row, n in zip(best, lengths.tolist())]

@@ -1,0 +1,162 @@
+"""The tagging task: read tagged sentences, train a ``Tagger`` with early stopping on a validation set,
+score it (token accuracy; entity P/R/F1 for BIO tags), reload it and tag new sentences.
+
+A checkpoint's ``config.json`` holds the configs, the word and character vocabularies and the tag list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+
+import torch
+
+from rnnkit.data.text import TokenVocab
+from rnnkit.errors import RnnkitError
+from rnnkit.models.crf import is_bio
+from rnnkit.models.tagger import Tagger
+from rnnkit.tasks.supervised import make_train_config, split_indices
+from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig
+from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_plain, read_tagged
+from rnnkit.tasks.tag.metrics import entity_scores, token_accuracy
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
+from rnnkit.train.trainer import Trainer, resolve_device
+
+TASK = "tag"
+
+
+@torch.no_grad()
+def predict_ids(model: Tagger, data: Encoded, batch_size: int = 256) -> tuple[list[list[int]], float]:
+    """The tag ids of every sentence, in order, and the mean loss per token (0 if the data has no tags)."""
+    model.eval()
+    device = next(model.parameters()).device
+    order = sorted(range(len(data)), key=lambda i: len(data.words[i]))  # similar lengths together
+    out, total, tokens = [None] * len(data), 0.0, 0
+    for lo in range(0, len(order), batch_size):
+        chunk = order[lo : lo + batch_size]
+        inputs, tags = data.batch(chunk)
+        inputs = tuple(x.to(device) for x in inputs)
+        _, loss, _ = model(inputs, tags.to(device))
+        n = int(inputs[1].sum())
+        total, tokens = total + float(loss) * n, tokens + n
+        for i, row in zip(chunk, model.decode(inputs)):
+            out[i] = row
+    return out, total / max(tokens, 1)
+
+
+def scores(model: Tagger, data: Encoded, tags: list[str], unseen: list[list[bool]] | None = None) -> dict:
+    """Loss, token accuracy (and on unseen words) and, for BIO tags, the entity scores."""
+    predicted, loss = predict_ids(model, data)
+    gold = [[tags[i] for i in row] for row in data.tags]
+    named = [[tags[i] for i in row] for row in predicted]
+    out = {"loss": loss, **token_accuracy(gold, named, unseen), "predicted": named}
+    if is_bio(tags):
+        out["entities"] = entity_scores(gold, named)
+    return out
+
+
+def check_data_config(d: TagDataConfig) -> None:
+    if d.train is None:
+        raise RnnkitError("--train FILE is required: CoNLL-U (.conllu) or two-column CoNLL (token<TAB>tag)")
+    if d.min_freq < 1 or d.max_len < 0 or d.max_word < 1:
+        raise RnnkitError("--min-freq and --max-word must be >= 1, --max-len >= 0")
+
+
+def encoded(sentences, words: TokenVocab, chars: TokenVocab, tags: list[str], d, path) -> Encoded:
+    return Encoded([s.words for s in sentences], words, chars, d["lowercase"], d["max_word"],
+                   encode_tags(sentences, tags, path))
+
+
+def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, log=print) -> dict:
+    """Train as configured; returns the run's summary with the best checkpoint's validation scores."""
+    d, m = data_config, model_config
+    check_data_config(d)
+    torch.manual_seed(flags.seed)
+    if flags.threads:
+        torch.set_num_threads(flags.threads)
+    read = lambda path: read_tagged(path, d.format, d.tag_column, d.max_len)  # noqa: E731
+    sentences = read(d.train)
+    if d.val is not None:
+        val_sentences, where = read(d.val), d.val
+    else:
+        keep, held = split_indices(len(sentences), d.val_fraction, flags.seed)
+        val_sentences, where = [sentences[i] for i in held], f"the validation split of {d.train}"
+        sentences = [sentences[i] for i in keep]
+    run_dir = run_folder(flags.out, TASK, flags.resume)
+    if flags.resume:
+        _, saved = load_checkpoint(run_dir / "checkpoint")
+        words, chars, tags = TokenVocab(saved["words"]), TokenVocab(saved["chars"]), saved["tags"]
+    else:
+        words, chars, tags = build_vocabs(sentences, d.min_freq, d.lowercase)
+    train = encoded(sentences, words, chars, tags, asdict(d), d.train)
+    val = encoded(val_sentences, words, chars, tags, asdict(d), where)
+    data = BucketBatches(train, flags.batch_size, flags.seed)
+    config = make_train_config(flags, data.steps_per_epoch, d.epochs)
+    model = Tagger(len(words), len(chars), tags, m)
+    meta = {"task": TASK, "configs": {"model": asdict(m), "data": asdict(d), "train": asdict(flags)},
+            "words": words.tokens, "chars": chars.tokens, "tags": tags}
+
+    def evaluate(model):
+        s = scores(model, val, tags)
+        out = {"val_loss": s["loss"], "val_accuracy": s["accuracy"]}
+        if "entities" in s:
+            out["val_f1"] = s["entities"]["overall"]["f1"]
+        return out
+
+    trainer = Trainer(model, config, data, evaluate, run_dir, meta)
+    if flags.resume:
+        trainer.resume()
+        log(f"resuming {run_dir} at step {trainer.step}")
+    log(f"data: {len(train):,} training and {len(val):,} validation sentences, {len(tags)} tags"
+        f"{' (BIO)' if is_bio(tags) else ''}, {len(words):,} words, {len(chars):,} characters; "
+        f"{data.steps_per_epoch} steps per epoch")
+    log(f"model: {sum(p.numel() for p in model.parameters()):,} parameters, "
+        f"{m.cell} x{m.layers} bidirectional ({model.rnn.layers[0].engine_used} engine)"
+        f"{', chars' if m.chars else ''}{', CRF' if m.crf else ''}, device {trainer.device}")
+    summary = trainer.fit()
+    best, _ = load_checkpoint(run_dir / "best")
+    load_weights(trainer.model, best, run_dir / "best")
+    s = scores(trainer.model, val, tags)
+    summary.update(run_dir=str(run_dir), val_accuracy=s["accuracy"])
+    f1 = f", entity F1 {s['entities']['overall']['f1']:.2%}" if "entities" in s else ""
+    log(f"done ({summary['stopped']}) at step {summary['step']} after {summary['elapsed']:.0f} s; best checkpoint: "
+        f"validation loss {s['loss']:.4f}, token accuracy {s['accuracy']:.2%}{f1}")
+    return summary
+
+
+def load_tagger(path, device: str = "cpu"):
+    """``(model, words, chars, meta)`` from a checkpoint or run folder, the model in eval mode."""
+    weights, meta = load_checkpoint(path)
+    if meta.get("task") != TASK:
+        raise RnnkitError(f"checkpoint {path} is not a tagger (its task is {meta.get('task')!r})")
+    try:
+        known = {f.name for f in fields(TaggerConfig)}
+        config = TaggerConfig(**{k: v for k, v in meta["configs"]["model"].items() if k in known})
+        words, chars, tags = TokenVocab(meta["words"]), TokenVocab(meta["chars"]), meta["tags"]
+    except (KeyError, TypeError) as e:
+        raise RnnkitError(f"corrupt checkpoint {path}: config.json lacks {e}") from None
+    model = Tagger(len(words), len(chars), tags, config)
+    load_weights(model, weights, path)
+    return model.to(resolve_device(device)).eval(), words, chars, meta
+
+
+def evaluate_file(path, data_file, device: str = "cpu", fmt: str | None = None) -> dict:
+    """Scores of a trained tagger on a tagged file; ``unseen``: words outside the word vocabulary."""
+    model, words, chars, meta = load_tagger(path, device)
+    d = meta["configs"]["data"]
+    sentences = read_tagged(data_file, fmt or d["format"], d["tag_column"], d["max_len"])
+    data = encoded(sentences, words, chars, model.tags, d, data_file)
+    unseen = [[w == 1 for w in row] for row in data.words]
+    s = scores(model, data, model.tags, unseen)
+    s.update(sentences=len(data), bio=is_bio(model.tags))
+    return s
+
+
+def tag_sentences(path, lines: list[str], device: str = "cpu") -> list[list[tuple[str, str]]]:
+    """Tag whitespace-tokenised sentences (one per line): ``[[(word, tag), ...], ...]``."""
+    model, words, chars, meta = load_tagger(path, device)
+    d = meta["configs"]["data"]
+    sentences = read_plain(lines, d["max_len"])
+    if not sentences:
+        raise RnnkitError("no sentence to tag: give sentences as arguments or one per line on stdin")
+    predicted, _ = predict_ids(model, Encoded(sentences, words, chars, d["lowercase"], d["max_word"]))
+    return [[(w, model.tags[t]) for w, t in zip(s, row)] for s, row in zip(sentences, predicted)]
