@@ -186,7 +186,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    add_threads_flags(parser)
     return parser
+
+
+#: Commands that compute nothing with torch: no ``--threads``, no runtime (``scratch`` is NumPy only).
+NOT_COMPUTING = {"cells", "scratch"}
+
+
+def add_threads_flags(parser: argparse.ArgumentParser) -> None:
+    """``--threads`` on every command that computes (every leaf parser below ``parser`` lacking one)."""
+    from rnnkit.runtime import DEFAULT_THREADS
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                if name not in NOT_COMPUTING:
+                    add_threads_flags(child)
+            return
+    if "--threads" not in parser._option_string_actions:
+        parser.add_argument("--threads", type=int, default=argparse.SUPPRESS,
+                            help=f"CPU threads for torch (default: {DEFAULT_THREADS}; 0: torch's default, one per "
+                            "core, faster only on an otherwise idle machine)")
+
+
+def computing(func):
+    """``func(args)`` run under ``rnnkit.runtime.cli_runtime``: ``--threads`` and denormals flushed."""
+
+    def run(args):
+        from rnnkit.runtime import cli_runtime
+
+        with cli_runtime(getattr(args, "threads", None)):
+            return func(args)
+
+    return run
 
 
 def main(argv=None) -> int:
@@ -197,6 +230,8 @@ def main(argv=None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
+    if args.command not in NOT_COMPUTING:
+        args.func = computing(args.func)
     return run_command(args)
 
 

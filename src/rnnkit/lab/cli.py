@@ -152,7 +152,8 @@ def register(subparsers) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--out", default=None, help="folder for the results (default: runs/lab-<experiment>-<time>)")
     common.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    common.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    common.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for torch (default: 1; 0: torch's default, one per core)")
 
     p = sub.add_parser("gradient-flow", parents=[common], help="norm of dL/dh_{T-k} for k = 0..T, per cell and init")
     p.add_argument("--models", default="elman,elman-relu:spectral=2,irnn,lstm:default:fb=5,gru:default:fb=5,lstm",
