@@ -61,8 +61,9 @@ class Trainer:
     """Trains ``model`` on ``data`` (``batch(step) -> (inputs, targets, reset)``, ``stateful``).
 
     ``evaluate(model) -> dict`` gives the validation metrics, ``val_loss`` (which early stopping and
-    the ``best`` checkpoint follow) and any others; ``on_evaluate(model, step) -> str`` may return text
-    to show (a generated sample). ``meta`` (JSON) goes into every checkpoint's config.
+    the ``best`` checkpoint follow) and any others; ``on_evaluate(model, step) -> str`` returns text to
+    show (a generated sample) every ``sample_every`` steps and at the end, whatever ``eval_every`` is.
+    ``meta`` (JSON) goes into every checkpoint's config.
     """
 
     def __init__(self, model: torch.nn.Module, config: TrainConfig, data, evaluate: Callable, run_dir,
@@ -169,10 +170,15 @@ class Trainer:
                       + ("  best" if improved else f"  (no improvement for {self.bad_evals})"))
         if improved:
             self.save("best", val_loss=val)
-        if self.on_evaluate is not None and self.config.sample_every and self.step % self.config.sample_every == 0:
-            with torch.no_grad():
-                bar.write(self.on_evaluate(self.model, self.step))
         return val, improved
+
+    def show_sample(self, bar) -> None:
+        """Print ``on_evaluate(model, step)`` (a generated sample), on the ``--sample-every`` schedule."""
+        if self.on_evaluate is None:
+            return
+        self.model.eval()
+        with torch.no_grad():
+            bar.write(self.on_evaluate(self.model, self.step))
 
     def fit(self) -> dict:
         c = self.config
@@ -209,6 +215,9 @@ class Trainer:
                     stopped = "time limit"
                 if self.stop_requested:
                     stopped = "interrupted"
+                last = stopped != "steps" or self.step == c.steps
+                if c.sample_every and (self.step % c.sample_every == 0 or last):  # and one at the end
+                    self.show_sample(bar)
                 if stopped != "steps":
                     break
             if self.last_saved != self.step:

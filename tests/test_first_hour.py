@@ -1,0 +1,29 @@
+"""What a new user meets in the first hour (issue 20): samples on their own schedule, ``rnnkit eval``'s
+default protocol, flags over presets, help texts, ``rnnkit cells``, stored paths, resuming a finished
+run, run folders only for valid inputs."""
+
+import json
+import re
+
+import pytest
+
+from conftest import one_line_error, run_cli
+from rnnkit.cli import main
+
+SMALL = ["--hidden", "16", "--layers", "1", "--embedding", "8", "--seq-len", "16", "--batch-size", "4",
+         "--eval-windows", "4", "--eval-window", "32", "--log-every", "10", "--warmup", "0", "--threads", "1"]
+
+
+def train(tmp_path, corpus, *extra, name="run"):
+    out = tmp_path / name
+    return main(["train", "--corpus", str(corpus), "--out", str(out), *SMALL, *extra]), out
+
+
+def test_samples_follow_their_own_schedule_and_end_the_run(tmp_path, periodic_corpus, capsys):
+    code, _ = train(tmp_path, periodic_corpus, "--steps", "70", "--eval-every", "20", "--sample-every", "30")
+    assert code == 0
+    out = capsys.readouterr()
+    steps = [int(s) for s in re.findall(r"sample at step (\d+)", out.out + out.err)]
+    assert steps == [30, 60, 70]  # every 30 steps whatever --eval-every is, and one at the end
+    code, _ = train(tmp_path, periodic_corpus, "--steps", "20", "--eval-every", "10", "--sample-every", "0", name="quiet")
+    assert code == 0 and "sample at step" not in "".join(capsys.readouterr())
