@@ -1,0 +1,293 @@
+"""Data-parallel training under ``torchrun``: the world (rank, size), the process group, the DDP
+wrapper, each rank's share of a batch, and the few values the ranks must agree on.
+
+In one process (no ``WORLD_SIZE`` in the environment, or 1) every function here is a no-op and the
+trainer runs exactly as before. Under torchrun, every rank holds a full copy of the model; step k's
+global batch of B rows (a pure function of k) is cut into W equal parts, rank r computes the loss of
+its rows ``[rB/W, (r+1)B/W)``, and DDP averages the W gradients during the backward pass:
+
+    g = (1/W) sum_r w_r g_r,   w_r = W m_r / m   (m_r of the batch's m rows are rank r's; w_r = 1 when even)
+
+which is the gradient of the mean loss over all m rows, the one a single process computes (up to the
+order of floating-point sums). Every copy takes the same optimiser step, so the weights and the
+optimiser state stay replicas; what differs per rank is the carried recurrent state (its rows) and
+the RNG state (dropout), which ``gather_rows`` and ``gather_rank_tensors`` collect for the checkpoint.
+
+The process group: gloo on a CPU, NCCL on a GPU. Before it, every rank counts itself in on the
+rendezvous store and waits at most ``RNNKIT_JOIN_TIMEOUT`` seconds (default 300) for the others, so a
+rank that never comes gives one clear line instead of a hang.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+
+from rnnkit.errors import RnnkitError
+
+
+@dataclass(frozen=True)
+class World:
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def active(self) -> bool:
+        """More than one process: the distributed code paths are on."""
+        return self.size > 1
+
+    @property
+    def writer(self) -> bool:
+        """Rank 0 alone writes metrics, plots, samples and checkpoints, and prints."""
+        return self.rank == 0
+
+
+def world() -> World:
+    """The world torchrun describes in the environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``)."""
+    try:
+        size = int(os.environ.get("WORLD_SIZE", "1"))
+        rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    except ValueError:
+        raise RnnkitError("RANK, WORLD_SIZE and LOCAL_RANK must be integers (torchrun sets them)") from None
+    if size < 1 or not 0 <= rank < size:
+        raise RnnkitError(f"RANK {rank} is not in 0..WORLD_SIZE-1 (WORLD_SIZE {size})")
+    return World(rank, size, local)
+
+
+def restart_count() -> int:
+    """How many times torchrun restarted the group (``--max-restarts``); 0 on the first attempt."""
+    return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") or 0)
+
+
+def fail(message: str):
+    """A setting every rank finds wrong alike: rank 0 says it in one line, the others leave quietly."""
+    if world().writer:
+        raise RnnkitError(message)
+    raise SystemExit(2)
+
+
+def check_batch(batch_size: int) -> None:
+    w = world()
+    if w.active and batch_size % w.size:
+        lower, upper = batch_size // w.size * w.size, (batch_size // w.size + 1) * w.size
+        fail(f"--batch-size {batch_size} is the global batch and must divide evenly across {w.size} ranks; "
+             f"use a multiple of {w.size} such as {lower or upper} or {upper}")
+
+
+def local_device(device: torch.device) -> torch.device:
+    """This rank's device: ``cuda:LOCAL_RANK`` for a GPU run under torchrun, else ``device``."""
+    w = world()
+    if w.active and device.type == "cuda":
+        device = torch.device("cuda", w.local_rank)
+        torch.cuda.set_device(device)
+    return device
+
+
+def _seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        raise RnnkitError(f"{name} must be a number of seconds, got {os.environ[name]!r}") from None
+    if value <= 0:
+        raise RnnkitError(f"{name} must be > 0 seconds, got {value}")
+    return value
+
+
+def _join(w: World) -> "torch.distributed.Store":
+    """Connect to the rendezvous store and wait until all ``w.size`` ranks have counted themselves in."""
+    import torch.distributed as dist
+
+    host, port = os.environ.get("MASTER_ADDR", "127.0.0.1"), int(os.environ.get("MASTER_PORT", "29500"))
+    timeout = _seconds("RNNKIT_JOIN_TIMEOUT", 300.0)
+    hosts_store = w.rank == 0 and os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True"  # torchrun hosts it
+    try:
+        store = dist.TCPStore(host, port, w.size, is_master=hosts_store, timeout=timedelta(seconds=timeout),
+                              wait_for_workers=False)
+    except (RuntimeError, OSError) as e:  # DistStoreError and DistNetworkError are RuntimeErrors
+        raise RnnkitError(f"rank {w.rank} of {w.size} could not reach the rendezvous at {host}:{port} within "
+                          f"{timeout:.0f} s ({str(e).splitlines()[0]}); start rank 0 (torchrun starts them all) or "
+                          "raise RNNKIT_JOIN_TIMEOUT") from None
+    key = f"rnnkit/joined/{restart_count()}"
+    store.add(key, 1)
+    deadline = time.monotonic() + timeout
+    while (joined := store.add(key, 0)) < w.size:
+        if time.monotonic() > deadline:
+            raise RnnkitError(f"only {joined} of {w.size} ranks joined within {timeout:.0f} s at {host}:{port}; "
+                              "start every rank (every node's torchrun) or raise RNNKIT_JOIN_TIMEOUT")
+        time.sleep(0.05)
+    return dist.PrefixStore(f"rnnkit/{restart_count()}/", store)
+
+
+def init(device: torch.device) -> World:
+    """Join the group (once): gloo for a CPU, NCCL for a GPU. Ranks other than 0 reseed their RNG
+    (``seed + rank``) so that their dropout masks differ; rank 0 keeps the one-process stream."""
+    import torch.distributed as dist
+
+    w = world()
+    if not w.active or dist.is_initialized():
+        return w
+    store = _join(w)
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    dist.init_process_group(backend, store=store, rank=w.rank, world_size=w.size,
+                            timeout=timedelta(seconds=_seconds("RNNKIT_DIST_TIMEOUT", 1800.0)))
+    if w.rank:
+        torch.manual_seed(torch.initial_seed() + w.rank)
+    return w
+
+
+def wrap(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``model`` in DistributedDataParallel under torchrun, else ``model`` itself.
+
+    An adaptive softmax's tail clusters get no gradient from a batch without their words, so a model
+    with one (or with ``ddp_find_unused_parameters = True``) is wrapped with ``find_unused_parameters``:
+    DDP then reduces zeros for a parameter some rank did not use, and leaves alone one that no rank
+    used, as one process would. Buffers are not re-sent at each step (they are constants here)."""
+    if not world().active:
+        return model
+    import inspect
+
+    from torch.nn.parallel import DistributedDataParallel
+
+    unused = getattr(model, "ddp_find_unused_parameters", None)
+    if unused is None:
+        unused = any(isinstance(m, torch.nn.AdaptiveLogSoftmaxWithLoss) for m in model.modules())
+    new_api = "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
+    buffers = {"forward_sync_buffers" if new_api else "broadcast_buffers": False}
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                   find_unused_parameters=unused, **buffers)
+
+
+def _rows(x, lo: int, hi: int, m: int):
+    if isinstance(x, (tuple, list)):
+        return type(x)(_rows(v, lo, hi, m) for v in x)
+    if x.dim() == 0 or x.shape[0] != m:
+        raise RnnkitError(f"cannot split a batch of {m} rows across ranks: one of its tensors has shape "
+                          f"{tuple(x.shape)}; its data's batches must be batch-first")
+    return x[lo:hi]
+
+
+def share(inputs, targets, reset):
+    """This rank's rows of a global batch: ``(inputs, targets, reset, weight)``; ``weight`` (w_r
+    above) scales its loss so that DDP's average is the mean over the whole batch. A rank with no row
+    (a last batch smaller than W) keeps one row at weight 0."""
+    w = world()
+    if not w.active:
+        return inputs, targets, reset, 1.0
+    first = targets
+    while isinstance(first, (tuple, list)):
+        first = first[0]
+    m = first.shape[0]
+    lo, hi = m * w.rank // w.size, m * (w.rank + 1) // w.size
+    weight = (hi - lo) * w.size / m
+    if hi == lo:
+        lo, hi = min(lo, m - 1), min(lo, m - 1) + 1
+    if isinstance(reset, torch.Tensor):
+        reset = reset[lo:hi]
+    return _rows(inputs, lo, hi, m), _rows(targets, lo, hi, m), reset, weight
+
+
+def _collective_device(t: torch.Tensor) -> torch.device:
+    import torch.distributed as dist
+
+    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+
+
+def mean_loss(weighted: float) -> float:
+    """The mean over ranks of ``w_r * loss_r``: the whole batch's mean loss (one process: ``weighted``)."""
+    if not world().active:
+        return weighted
+    import torch.distributed as dist
+
+    t = torch.tensor([weighted], dtype=torch.float64)
+    t = t.to(_collective_device(t))
+    dist.all_reduce(t)
+    return float(t) / world().size
+
+
+def agree_max(*values: float) -> tuple[float, ...]:
+    """The largest value of each across ranks (elapsed time, stop flags), so all ranks decide alike."""
+    if not world().active:
+        return values
+    import torch.distributed as dist
+
+    t = torch.tensor(values, dtype=torch.float64)
+    t = t.to(_collective_device(t))
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return tuple(float(v) for v in t.cpu())
+
+
+def broadcast(value: float) -> float:
+    """Rank 0's ``value`` on every rank (a validation loss evaluated by rank 0 alone)."""
+    if not world().active:
+        return value
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64)
+    t = t.to(_collective_device(t))
+    dist.broadcast(t, src=0)
+    return float(t)
+
+
+def _all_gather(t: torch.Tensor) -> list[torch.Tensor]:
+    import torch.distributed as dist
+
+    t = t.contiguous().to(_collective_device(t))
+    parts = [torch.empty_like(t) for _ in range(world().size)]
+    dist.all_gather(parts, t)
+    return parts
+
+
+def gather_rows(t: torch.Tensor) -> torch.Tensor:
+    """The global ``(B, ...)`` tensor from each rank's rows ``(B / W, ...)``, in rank order."""
+    if not world().active:
+        return t
+    return torch.cat(_all_gather(t), dim=0).to(t.device)
+
+
+def rows_of(t: torch.Tensor) -> torch.Tensor:
+    """This rank's rows of a global ``(B, ...)`` tensor (inverse of ``gather_rows``)."""
+    w = world()
+    b = t.shape[0] // w.size
+    return t[w.rank * b : (w.rank + 1) * b] if w.active else t
+
+
+def gather_rank_tensors(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every other rank's ``tensors`` as ``rank{r}.<name>`` (rank 0's keep their plain names, so a
+    one-process checkpoint reads the same); an empty dict in one process."""
+    w = world()
+    out: dict[str, torch.Tensor] = {}
+    if not w.active:
+        return out
+    for name, t in sorted(tensors.items()):
+        for r, part in enumerate(_all_gather(t)):
+            if r:
+                out[f"rank{r}.{name}"] = part.cpu()
+    return out
+
+
+def rank_tensor(saved: dict[str, torch.Tensor], name: str) -> torch.Tensor | None:
+    """This rank's ``name`` from a checkpoint's trainer tensors (None if that rank was not saved)."""
+    r = world().rank
+    return saved.get(name if r == 0 else f"rank{r}.{name}")
+
+
+def finish() -> None:
+    """End of training: the group is left, and ranks other than 0 exit; what follows (the final
+    scores, plots and summary) is rank 0's alone, as in one process."""
+    w = world()
+    if not w.active:
+        return
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    if not w.writer:
+        sys.stdout.flush()
+        raise SystemExit(0)
