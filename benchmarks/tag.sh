@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sequence labelling (`rnnkit tag`) on the CPU, one training at a time:
-#   UD English EWT UPOS: the most-frequent-tag baseline, word+char BiLSTM (15 min), word-only BiLSTM (8 min);
-#   WNUT-17 entities: BiLSTM (word+char) without and with a CRF (8 min each).
+#   UD English EWT UPOS: the most-frequent-tag baseline, word+char BiLSTM (20 min), word-only BiLSTM (7 min);
+#   WNUT-17 entities: BiLSTM (word+char) without and with a CRF (7 min each).
 # Early stopping and the best checkpoint follow the dev file's loss; the test file is scored once, at the end.
 #
 #   bash benchmarks/tag.sh [OUT=runs/tag] [THREADS=1]
@@ -17,16 +17,16 @@ rnnkit tag baseline --train "$UD-train.conllu" --data "$UD-test.conllu" | tee "$
 rnnkit tag baseline --train "$NER/wnut17train.conll" --data "$NER/emerging.test.annotated" | tee "$OUT/ner-baseline.txt"
 
 common=(--threads "$THREADS" --schedule cosine --patience 0 --epochs 100)
-rnnkit tag train --preset pos --train "$UD-train.conllu" --val "$UD-dev.conllu" --out "$OUT/pos-char" "${common[@]}" --time 900
+rnnkit tag train --preset pos --train "$UD-train.conllu" --val "$UD-dev.conllu" --out "$OUT/pos-char" "${common[@]}" --time 1200
 rnnkit tag eval --checkpoint "$OUT/pos-char" --data "$UD-test.conllu" --json "$OUT/pos-char/test.json"
 
 rnnkit tag train --preset pos --no-chars --train "$UD-train.conllu" --val "$UD-dev.conllu" --out "$OUT/pos-word" \
-  "${common[@]}" --time 480
+  "${common[@]}" --time 420
 rnnkit tag eval --checkpoint "$OUT/pos-word" --data "$UD-test.conllu" --json "$OUT/pos-word/test.json"
 
 for crf in no-crf crf; do
   rnnkit tag train --preset ner --$crf --train "$NER/wnut17train.conll" --val "$NER/emerging.dev.conll" \
-    --out "$OUT/ner-$crf" "${common[@]}" --time 480
+    --out "$OUT/ner-$crf" "${common[@]}" --time 420
   rnnkit tag eval --checkpoint "$OUT/ner-$crf" --data "$NER/emerging.test.annotated" --format conll \
     --json "$OUT/ner-$crf/test.json"
 done

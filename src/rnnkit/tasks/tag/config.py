@@ -1,5 +1,5 @@
 """Configuration of ``rnnkit tag``: the tagger, the data and the training settings, one CLI flag per field
-(``rnnkit tag train --help``), and the presets. Pure Python, no torch.
+(``rnnkit tag train --help``) with its valid range, and the presets. Pure Python, no torch.
 """
 
 from __future__ import annotations
@@ -7,25 +7,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnkit.tasks.configs import training_flags
-from rnnkit.train.config import opt
+from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_NAMES, FRACTION, INIT_NAMES, opt
 
 
 @dataclass
 class TaggerConfig:
-    embedding: int = opt(100, "embedding size of the words")
+    embedding: int = opt(100, "embedding size of the words", low=1)
     chars: bool = opt(True, "add a character-level BiLSTM encoding of each word to its embedding")
-    char_embedding: int = opt(30, "embedding size of the characters (with --chars)")
-    char_hidden: int = opt(50, "hidden units per direction of the character BiLSTM (with --chars)")
-    cell: str = opt("lstm", "recurrent cell of the bidirectional stack (see `rnnkit cells`)")
-    hidden: int = opt(128, "hidden units per layer and direction")
-    layers: int = opt(1, "stacked bidirectional layers")
-    dropout: float = opt(0.33, "dropout on the word representations, between layers and before the output layer")
-    word_dropout: float = opt(0.05, "probability, in training, that a known word is read as <unk> (so <unk> is learnt)")
+    char_embedding: int = opt(30, "embedding size of the characters (with --chars)", low=1)
+    char_hidden: int = opt(50, "hidden units per direction of the character BiLSTM (with --chars)", low=1)
+    cell: str = opt("lstm", "recurrent cell of the bidirectional stack (see `rnnkit cells`)", choices=CELL_NAMES)
+    hidden: int = opt(128, "hidden units per layer and direction", low=1)
+    layers: int = opt(1, "stacked bidirectional layers", low=1)
+    dropout: float = opt(0.33, "dropout on the word representations, between layers and before the output layer",
+                         **DROPOUT)
+    word_dropout: float = opt(0.05, "probability, in training, that a known word is read as <unk> (so <unk> is learnt)",
+                              **DROPOUT)
     crf: bool = opt(False, "a linear-chain CRF output layer (forward-algorithm loss, Viterbi decoding)")
     bio_constraints: bool = opt(True, "with --crf on BIO tags: forbid O -> I-x, B-x -> I-y and starting with I-x")
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
+                    choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's fused kernel where valid), loop (readable), torch, scan")
+    engine: str = opt("auto", "auto (torch's fused kernel where valid), loop (readable), torch, scan",
+                      choices=ENGINE_NAMES)
 
 
 @dataclass
@@ -33,20 +37,23 @@ class TagDataConfig:
     train: str | None = opt(None, "training file: CoNLL-U (.conllu) or two-column CoNLL (token<TAB>tag, blank line "
                             "between sentences)")
     val: str | None = opt(None, "validation file for early stopping (without it, a random --val-fraction of --train)")
-    val_fraction: float = opt(0.1, "fraction of --train held out for validation when there is no --val")
-    format: str = opt("auto", "auto (conllu for *.conllu, else conll), conllu or conll")
-    tag_column: str = opt("upos", "CoNLL-U tag column: upos (universal POS) or xpos (language-specific)")
+    val_fraction: float = opt(0.1, "fraction of --train held out for validation when there is no --val", **FRACTION)
+    format: str = opt("auto", "auto (conllu for *.conllu, else conll), conllu or conll",
+                      choices=("auto", "conllu", "conll"))
+    tag_column: str = opt("upos", "CoNLL-U tag column: upos (universal POS) or xpos (language-specific)",
+                          choices=("upos", "xpos"))
     lowercase: bool = opt(True, "lowercase words for the word embedding (the characters keep their case)")
-    min_freq: int = opt(1, "training words seen fewer times become <unk>")
-    max_len: int = opt(250, "longest sentence accepted, in words (a longer one is an error naming its line)")
-    max_word: int = opt(30, "characters of each word read by the character encoder (its first N)")
-    epochs: float = opt(0.0, "passes over the training sentences; when > 0 it sets --steps")
+    min_freq: int = opt(1, "training words seen fewer times become <unk>", low=1)
+    max_len: int = opt(250, "longest sentence accepted, in words (a longer one is an error naming its line; 0: no limit)",
+                       low=0)
+    max_word: int = opt(30, "characters of each word read by the character encoder (its first N)", low=1)
+    epochs: float = opt(0.0, "passes over the training sentences; when > 0 it sets --steps", low=0.0)
 
 
 TagTrainFlags = training_flags(
     "TagTrainFlags", steps=5000, lr=2e-3, warmup=0, schedule="constant", log_every=50, batch_size=32, clip=5.0,
-    eval_every=(0, "evaluate on the validation set every N steps (0: once per epoch)"),
-    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
+    eval_every=(0, "evaluate on the validation set every N steps (0: once per epoch)", {"allow_zero": True}),
+    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)", {"allow_zero": True}),
     patience=(3, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
 )
 

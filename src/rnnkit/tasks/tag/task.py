@@ -6,7 +6,7 @@ A checkpoint's ``config.json`` holds the configs, the word and character vocabul
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 import torch
 
@@ -18,7 +18,7 @@ from rnnkit.tasks.supervised import make_train_config, split_indices
 from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig
 from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_plain, read_tagged
 from rnnkit.tasks.tag.metrics import entity_scores, token_accuracy
-from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "tag"
@@ -84,7 +84,8 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
     run_dir = run_folder(flags.out, TASK, flags.resume)
     if flags.resume:
         _, saved = load_checkpoint(run_dir / "checkpoint")
-        words, chars, tags = TokenVocab(saved["words"]), TokenVocab(saved["chars"]), saved["tags"]
+        words, chars = TokenVocab(saved_vocab(saved, "words", run_dir)), TokenVocab(saved_vocab(saved, "chars", run_dir))
+        tags = saved_vocab(saved, "tags", run_dir)
     else:
         words, chars, tags = build_vocabs(sentences, d.min_freq, d.lowercase)
     train = encoded(sentences, words, chars, tags, asdict(d), d.train)
@@ -128,12 +129,10 @@ def load_tagger(path, device: str = "cpu"):
     weights, meta = load_checkpoint(path)
     if meta.get("task") != TASK:
         raise RnnkitError(f"checkpoint {path} is not a tagger (its task is {meta.get('task')!r})")
-    try:
-        known = {f.name for f in fields(TaggerConfig)}
-        config = TaggerConfig(**{k: v for k, v in meta["configs"]["model"].items() if k in known})
-        words, chars, tags = TokenVocab(meta["words"]), TokenVocab(meta["chars"]), meta["tags"]
-    except (KeyError, TypeError) as e:
-        raise RnnkitError(f"corrupt checkpoint {path}: config.json lacks {e}") from None
+    config = saved_config(TaggerConfig, meta, "configs", "model", where=path)
+    saved_config(TagDataConfig, meta, "configs", "data", where=path)
+    words, chars = TokenVocab(saved_vocab(meta, "words", path)), TokenVocab(saved_vocab(meta, "chars", path))
+    tags = saved_vocab(meta, "tags", path)
     model = Tagger(len(words), len(chars), tags, config)
     load_weights(model, weights, path)
     return model.to(resolve_device(device)).eval(), words, chars, meta

@@ -1,0 +1,143 @@
+"""``rnnkit tag`` end to end on tiny files: train, eval (accuracy; entity scores for BIO), predict from
+arguments and stdin, exact resume, the baseline, the tagger's engines, and one-line errors."""
+
+import io
+import json
+import random
+import re
+from types import SimpleNamespace
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import one_line_error
+from rnnkit.cli import main
+from rnnkit.models.tagger import Tagger
+from rnnkit.tasks.tag.config import TaggerConfig
+
+FAST = ["--threads", "1", "--log-every", "10", "--embedding", "16", "--char-embedding", "8", "--char-hidden", "8",
+        "--hidden", "16", "--dropout", "0", "--batch-size", "16", "--lr", "0.02"]
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+LEXICON = {"DET": ["the", "a", "this"], "NOUN": ["cat", "dog", "house", "tree"], "VERB": ["sees", "likes", "eats"],
+           "ADJ": ["big", "red", "old"], "PUNCT": [".", "!"]}
+
+
+def toy_sentences(n: int, seed: int):
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        tags = ["DET", *(["ADJ"] if rng.random() < 0.5 else []), "NOUN", "VERB", "DET", "NOUN", "PUNCT"]
+        out.append([(rng.choice(LEXICON[t]), t) for t in tags])
+    return out
+
+
+def conllu(sentences) -> str:
+    return "".join("# s\n" + "".join(f"{i}\t{w}\t{w}\t{t}\tX\t_\t0\tdep\t_\t_\n" for i, (w, t) in enumerate(s, 1)) + "\n"
+                   for s in sentences)
+
+
+@pytest.fixture
+def pos(tmp_path):
+    train, dev = tmp_path / "train.conllu", tmp_path / "dev.conllu"
+    train.write_text(conllu(toy_sentences(64, 0)))
+    dev.write_text(conllu(toy_sentences(16, 1)))
+    return train, dev
+
+
+def test_pos_train_eval_predict_and_exact_resume(tmp_path, pos, capsys, monkeypatch):
+    train, dev = pos
+    flags = ["tag", "train", "--train", str(train), "--val", str(dev), "--eval-every", "10", "--patience", "0", *FAST]
+    assert main([*flags, "--steps", "30", "--out", str(tmp_path / "full")]) == 0
+    text = capsys.readouterr().out
+    assert re.search(r"data: 64 training and 16 validation sentences, 5 tags, \d+ words", text)
+    assert "(torch engine), chars" in text  # the bidirectional LSTM runs through torch's fused kernel
+    out = tmp_path / "full"
+    meta = json.loads((out / "best" / "config.json").read_text())
+    assert meta["task"] == "tag" and meta["tags"] == ["ADJ", "DET", "NOUN", "PUNCT", "VERB"]
+    assert (out / "loss.png").exists() and (out / "metrics.jsonl").exists()
+
+    assert main(["tag", "eval", "--checkpoint", str(out), "--data", str(dev), "--json", str(tmp_path / "s.json")]) == 0
+    assert "token accuracy 100.00%" in capsys.readouterr().out
+    assert json.loads((tmp_path / "s.json").read_text())["accuracy"] == 1.0
+
+    assert main(["tag", "predict", "--checkpoint", str(out), "the big dog likes a cat ."]) == 0
+    assert capsys.readouterr().out.strip() == "the/DET big/ADJ dog/NOUN likes/VERB a/DET cat/NOUN ./PUNCT"
+    monkeypatch.setattr("sys.stdin", io.StringIO("this tree eats the house !\n\n"))
+    assert main(["tag", "predict", "--checkpoint", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == "this/DET tree/NOUN eats/VERB the/DET house/NOUN !/PUNCT"
+
+    assert main([*flags, "--steps", "10", "--out", str(tmp_path / "half")]) == 0
+    assert main([*flags, "--steps", "30", "--out", str(tmp_path / "half"), "--resume"]) == 0
+    a = load_file(str(out / "checkpoint" / "model.safetensors"))
+    b = load_file(str(tmp_path / "half" / "checkpoint" / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    capsys.readouterr()
+    assert main([*flags, "--steps", "40", "--out", str(tmp_path / "half"), "--resume", "--hidden", "32"]) == 2
+    one_line_error(capsys, "--hidden cannot change when resuming")
+
+
+def test_ner_with_crf_reports_entity_scores(tmp_path, capsys):
+    rng = random.Random(0)
+    people, places = ["Ada Lovelace", "Alan Turing", "Grace"], ["New York", "Paris", "Lyon"]
+
+    def sentence():
+        who, where = rng.choice(people).split(), rng.choice(places).split()
+        tags = [f"{'B' if i == 0 else 'I'}-person" for i in range(len(who))] + ["O"]
+        tags += [f"{'B' if i == 0 else 'I'}-location" for i in range(len(where))]
+        return "".join(f"{w}\t{t}\n" for w, t in zip([*who, "visited", *where], tags)) + "\n"
+
+    train, dev = tmp_path / "train.conll", tmp_path / "dev.conll"
+    train.write_text("".join(sentence() for _ in range(48)))
+    dev.write_text("".join(sentence() for _ in range(12)))
+    assert main(["tag", "train", "--preset", "ner", "--train", str(train), "--val", str(dev), "--steps", "40",
+                 "--out", str(tmp_path / "ner"), *FAST]) == 0
+    assert ", CRF" in capsys.readouterr().out
+    assert main(["tag", "eval", "--checkpoint", str(tmp_path / "ner"), "--data", str(dev)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"overall\s+100.00%\s+100.00%\s+100.00%\s+\d+", out) and "person" in out and "location" in out
+    assert main(["tag", "baseline", "--train", str(train), "--data", str(dev)]) == 0
+    assert "entity F1" in capsys.readouterr().out
+
+
+def test_tagger_engines_agree_and_crf_loss_has_gradients():
+    """The fused torch engine and the readable loop give the same emissions with the same weights."""
+    torch.manual_seed(0)
+    tags = ["B-x", "I-x", "O"]
+    config = TaggerConfig(embedding=6, char_embedding=4, char_hidden=3, hidden=5, layers=2, dropout=0.0, crf=True)
+    fast = Tagger(20, 10, tags, config).eval()
+    slow = Tagger(20, 10, tags, TaggerConfig(**{**vars(config), "engine": "loop"})).eval()
+    slow.load_state_dict(fast.state_dict())
+    assert fast.rnn.layers[0].engine_used == "torch" and slow.rnn.layers[0].engine_used == "loop"
+    words = torch.tensor([[3, 4, 5, 6], [7, 8, 0, 0]])
+    lengths = torch.tensor([4, 2])
+    chars, char_lengths = torch.randint(2, 10, (6, 5)), torch.tensor([5, 1, 3, 2, 4, 5])
+    slots = torch.tensor([[0, 1, 2, 3], [4, 5, 0, 0]])
+    inputs = (words, lengths, chars, char_lengths, slots)
+    a, b = fast.emissions(inputs), slow.emissions(inputs)
+    assert torch.allclose(a[0], b[0], atol=1e-5) and torch.allclose(a[1, :2], b[1, :2], atol=1e-5)
+    fast.train()
+    _, loss, _ = fast(inputs, torch.tensor([[0, 1, 2, 2], [2, 0, 0, 0]]))
+    loss.backward()
+    assert fast.crf.trans.grad.abs().sum() > 0 and fast.chars.embed.weight.grad.abs().sum() > 0
+    assert all(len(p) == n for p, n in zip(fast.decode(inputs), [4, 2]))
+
+
+def test_bad_input_one_line_errors(tmp_path, pos, capsys):
+    train, dev = pos
+    assert main(["tag", "train", "--out", str(tmp_path / "r")]) == 2
+    one_line_error(capsys, "--train FILE is required")
+    unknown = tmp_path / "unknown.conllu"
+    unknown.write_text(conllu([[("the", "DET"), ("cat", "NOUN")], [("cat", "INTJ")]]))
+    assert main(["tag", "train", "--train", str(train), "--val", str(unknown), "--out", str(tmp_path / "r"), *FAST]) == 2
+    one_line_error(capsys, r"unknown.conllu:6: unknown tag 'INTJ'")
+    assert main(["tag", "train", "--train", str(train), "--steps", "1", "--out", str(tmp_path / "r"), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["tag", "eval", "--checkpoint", str(tmp_path / "r"), "--data", str(unknown)]) == 2
+    one_line_error(capsys, r"unknown.conllu:6: unknown tag 'INTJ'; the model knows: ADJ, DET")
+    assert main(["tag", "predict", "--checkpoint", str(tmp_path / "r"), " "]) == 2
+    one_line_error(capsys, "no sentence to tag")
+    assert main(["tag", "train", "--train", str(train), "--max-len", "3", "--out", str(tmp_path / "s"), *FAST]) == 2
+    one_line_error(capsys, r"train.conllu:2: a sentence of \d words is longer than --max-len 3")
