@@ -27,3 +27,24 @@ def test_samples_follow_their_own_schedule_and_end_the_run(tmp_path, periodic_co
     assert steps == [30, 60, 70]  # every 30 steps whatever --eval-every is, and one at the end
     code, _ = train(tmp_path, periodic_corpus, "--steps", "20", "--eval-every", "10", "--sample-every", "0", name="quiet")
     assert code == 0 and "sample at step" not in "".join(capsys.readouterr())
+
+
+def test_eval_defaults_to_the_runs_validation_protocol(tmp_path, periodic_corpus, capsys):
+    text = "".join(f"line {i % 97} of the corpus, {i * 7 % 13} cats.\n" for i in range(400))
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(text)
+    code, out = train(tmp_path, corpus, "--steps", "30", "--eval-every", "30", "--sample-every", "0")
+    assert code == 0
+    capsys.readouterr()
+    records = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+    val = [r["val_loss"] for r in records if "val_loss" in r][-1]
+    assert main(["eval", "--checkpoint", str(out)]) == 0  # no flags: the held-out tail, the run's windows
+    captured = capsys.readouterr()
+    assert "the run's validation protocol" in captured.err and "its last 0.1" in captured.err
+    loss = float(re.search(r"loss (\d+\.\d+) nats/char", captured.out).group(1))
+    assert loss == pytest.approx(val, abs=1e-4)  # the same number as the run's last validation
+    assert main(["eval", "--checkpoint", str(out), "--windows", "0"]) == 0  # the tail, state carried
+    captured = capsys.readouterr()
+    assert "state carried" in captured.out and f"({int(len(text) * 0.1):,} characters)" in captured.out
+    assert main(["eval", "--checkpoint", str(out), "--last", "1", "--windows", "0"]) == 0  # the whole text
+    assert f"the whole text, {len(text):,} characters" in capsys.readouterr().out

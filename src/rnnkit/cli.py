@@ -64,27 +64,54 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def same_corpus(a: str | None, b: str | None) -> bool:
+    """Whether two ``--corpus`` values name the same text (``None``: the embedded corpus)."""
+    from pathlib import Path
+
+    if a is None or b is None:
+        return a is None and b is None
+    return Path(a).resolve() == Path(b).resolve()
+
+
 def cmd_eval(args) -> int:
+    """By default the run's own validation protocol: the held-out tail of its corpus (``--val-fraction``),
+    ``--eval-windows`` windows of ``--eval-window`` characters from a zero state, the same windows as
+    in training; so it reproduces the run's validation loss. Each flag given replaces one part."""
     import torch
 
     from rnnkit.data.batching import random_windows
     from rnnkit.data.corpus import read_corpus
     from rnnkit.tasks.char_lm import load_lm, stream_loss, window_loss
+    from rnnkit.train.config import TrainConfig
 
-    model, vocab, _ = load_lm(args.checkpoint, args.device)
-    text = read_corpus(args.corpus, min_chars=2)
-    if args.last is not None:
-        if not 0 < args.last <= 1:
-            raise RnnkitError(f"--last must be a fraction in (0, 1], got {args.last}")
-        text = text[len(text) - max(2, int(len(text) * args.last)):]
+    model, vocab, meta = load_lm(args.checkpoint, args.device)
+    run = {**asdict(TrainConfig()), **meta.get("train_config", {})}  # the run's settings (defaults if absent)
+    corpus = args.corpus if args.corpus is not None else run["corpus"]
+    own = same_corpus(corpus, run["corpus"])
+    last = args.last if args.last is not None else (run["val_fraction"] if own else None)
+    windows = args.windows if args.windows is not None else run["eval_windows"]
+    window = args.window if args.window is not None else run["eval_window"]
+    if last is not None and not 0 < last <= 1:
+        raise RnnkitError(f"--last must be a fraction in (0, 1], got {last}")
+    text = read_corpus(corpus, min_chars=2)
+    what = corpus or "the embedded corpus"
+    if last is not None and last < 1:
+        n = max(1, int(len(text) * last))  # as training splits it: the last n characters are held out
+        what += f", its last {last:g} ({n:,} characters)"
+        text = text[len(text) - n:]
     ids = torch.tensor(vocab.encode(text, "the evaluation corpus"), dtype=torch.long)
-    if args.windows:
-        loss = window_loss(model, random_windows(ids, args.windows, args.window, seed=args.seed))
-        how = f"{args.windows} random {args.window}-character windows, each from a zero state"
+    if windows:
+        window = min(window, len(ids) - 1)
+        how = f"{windows} random {window}-character windows, each from a zero state"
+        if own and last == run["val_fraction"] and windows == run["eval_windows"] and args.seed == 1234                 and window == min(run["eval_window"], len(ids) - 1):
+            how += ": the run's validation protocol"
+        print(f"scoring {what}: {how}", file=sys.stderr)
+        loss = window_loss(model, random_windows(ids, windows, window, seed=args.seed), progress=True)
     else:
-        loss = stream_loss(model, ids, args.batch_size)
         how = f"the whole text, {len(ids):,} characters, state carried"
-    print(f"loss {loss:.4f} nats/char, {loss / math.log(2):.2f} bpc ({how})")
+        print(f"scoring {what}: {how}", file=sys.stderr)
+        loss = stream_loss(model, ids, args.batch_size, progress=True)
+    print(f"loss {loss:.4f} nats/char, {loss / math.log(2):.2f} bpc ({what}; {how})")
     return 0
 
 
@@ -150,16 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("eval", help="loss and bits per character of a trained model on a text")
+    p = sub.add_parser("eval", help="loss and bits per character of a trained model on a text",
+                       description="Loss and bits per character of a trained language model. With no flags it repeats "
+                       "the run's validation: the held-out tail of its corpus, in the run's random windows.")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
-    p.add_argument("--corpus", default=None, help="UTF-8 text file to score (default: the embedded corpus)")
-    p.add_argument("--windows", type=int, default=0,
+    p.add_argument("--corpus", default=None, help="UTF-8 text file to score (default: the run's own corpus)")
+    p.add_argument("--windows", type=int, default=None,
                    help="score N random windows, each from a zero state (nanoGPT's protocol); 0 scores the whole "
-                   "text with the state carried (default: 0)")
-    p.add_argument("--window", type=int, default=256, help="characters per window with --windows (default: 256)")
+                   "text with the state carried (default: the run's --eval-windows)")
+    p.add_argument("--window", type=int, default=None,
+                   help="characters per window with --windows (default: the run's --eval-window)")
     p.add_argument("--last", type=float, default=None,
-                   help="score only the last fraction of the text (0.1: the validation split of a run trained with "
-                   "the default --val-fraction)")
+                   help="score only the last fraction of the text; 1: all of it (default: on the run's own corpus its "
+                   "--val-fraction, the held-out validation split; on another text 1)")
     p.add_argument("--batch-size", type=int, default=16, help="parallel streams when scoring the whole text")
     p.add_argument("--seed", type=int, default=1234, help="seed of the window positions (default: 1234)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")

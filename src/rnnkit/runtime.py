@@ -87,13 +87,14 @@ def interactive() -> bool:
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 
-def progress(iterable=None, total: int | None = None, unit: str = "it", desc: str | None = None, **options):
-    """A tqdm progress bar over ``iterable`` (or one to ``update(n)`` by hand) with a rate in
-    ``unit``/s, quiet unless :func:`interactive`. Use it for anything that may run more than a few
-    seconds: ``for batch in progress(batches, unit="sentence"): ...``."""
+def progress(iterable=None, total: int | None = None, unit: str = "it", desc: str | None = None,
+             enabled: bool = True, **options):
+    """A tqdm progress bar over ``iterable`` (or one to ``update(n)`` by hand, as a context manager)
+    with a rate in ``unit``/s; quiet unless ``enabled`` and :func:`interactive`. Use it for anything
+    that may run more than a few seconds: ``for batch in progress(batches, unit="sentence"): ...``."""
     from tqdm import tqdm
 
-    options.setdefault("disable", not interactive())
+    options.setdefault("disable", not (enabled and interactive()))
     options.setdefault("leave", False)
     options.setdefault("dynamic_ncols", True)
     options.setdefault("unit_scale", True)

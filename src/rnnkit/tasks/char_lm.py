@@ -26,31 +26,42 @@ TASK = "char-lm"
 
 
 @torch.no_grad()
-def window_loss(model: CharLM, windows: torch.Tensor, batch_size: int = 64) -> float:
-    """Mean cross-entropy (nats/char) of ``windows (N, L + 1)``, each scored from a zero state."""
+def window_loss(model: CharLM, windows: torch.Tensor, batch_size: int = 64, progress: bool = False) -> float:
+    """Mean cross-entropy (nats/char) of ``windows (N, L + 1)``, each scored from a zero state;
+    ``progress``: a bar in characters/s on a terminal."""
+    from rnnkit.runtime import progress as progress_bar
+
     device = next(model.parameters()).device
     total, count = 0.0, 0
-    for chunk in windows.split(batch_size):
-        chunk = chunk.to(device)
-        logits, _, _ = model(chunk[:, :-1])  # (b, L, V)
-        total += float(F.cross_entropy(logits.flatten(0, 1).float(), chunk[:, 1:].flatten(), reduction="sum"))
-        count += chunk[:, 1:].numel()
+    with progress_bar(total=windows[:, 1:].numel(), unit="char", desc="windows", enabled=progress) as bar:
+        for chunk in windows.split(batch_size):
+            chunk = chunk.to(device)
+            logits, _, _ = model(chunk[:, :-1])  # (b, L, V)
+            total += float(F.cross_entropy(logits.flatten(0, 1).float(), chunk[:, 1:].flatten(), reduction="sum"))
+            count += chunk[:, 1:].numel()
+            bar.update(chunk[:, 1:].numel())
     return total / count
 
 
 @torch.no_grad()
-def stream_loss(model: CharLM, ids: torch.Tensor, batch_size: int = 16, seq_len: int = 256) -> float:
-    """Mean cross-entropy of a whole text, read as ``batch_size`` streams with the state carried."""
+def stream_loss(model: CharLM, ids: torch.Tensor, batch_size: int = 16, seq_len: int = 256,
+                progress: bool = False) -> float:
+    """Mean cross-entropy of a whole text, read as ``batch_size`` streams with the state carried;
+    ``progress``: a bar in characters/s on a terminal."""
+    from rnnkit.runtime import progress as progress_bar
+
     device = next(model.parameters()).device
     streams = split_streams(ids, batch_size).to(device)  # (B, N)
     state, total, count = None, 0.0, 0
-    for start in range(0, streams.shape[1] - 1, seq_len):
-        inputs = streams[:, start : start + seq_len]
-        targets = streams[:, start + 1 : start + seq_len + 1]
-        inputs = inputs[:, : targets.shape[1]]
-        logits, _, state = model(inputs, state=state)
-        total += float(F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="sum"))
-        count += targets.numel()
+    with progress_bar(total=streams[:, 1:].numel(), unit="char", desc="text", enabled=progress) as bar:
+        for start in range(0, streams.shape[1] - 1, seq_len):
+            inputs = streams[:, start : start + seq_len]
+            targets = streams[:, start + 1 : start + seq_len + 1]
+            inputs = inputs[:, : targets.shape[1]]
+            logits, _, state = model(inputs, state=state)
+            total += float(F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="sum"))
+            count += targets.numel()
+            bar.update(targets.numel())
     return total / count
 
 
