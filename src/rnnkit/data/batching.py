@@ -25,6 +25,23 @@ With ``reset_prob`` p > 0, each row also restarts from a zero state with probabi
 for the first time when sampling or evaluation starts from it, and write nonsense there.
 
 The position depends on the step number alone, so a resumed run sees exactly the same batches.
+
+Data-parallel training (``torchrun``, W ranks, ``rnnkit.train.distributed``). The layout is the one
+above, for the global B (a multiple of W); rank r owns rows [rB/W, (r+1)B/W) for the whole run, with
+their carried state, and computes only those. Every rank takes the same chunk at the same step and
+the same reset draws, keeping its own rows; a checkpoint holds the state of all B rows, gathered.
+
+    corpus:  a b c d e f g h i j k l m n o p q r s t u v w x   (N = 24 ids)
+
+    streams (B = 4, each 6 long; W = 2 ranks):
+      row 0:  a b c | d e f     } rank 0: inputs (2, T), state (2, H)
+      row 1:  g h i | j k l     }
+      row 2:  m n o | p q r     } rank 1: inputs (2, T), state (2, H)
+      row 3:  s t u | v w x     }
+              chunk 0  chunk 1    (T = 3)
+
+    step 0: rank 0 reads a b c / g h i (targets b c d / h i j), rank 1 reads m n o / s t u (targets
+            n o p / t u v); DDP averages their gradients: the gradient of the mean loss over all 4 rows
 """
 
 from __future__ import annotations
