@@ -7,14 +7,24 @@ import json
 import time
 from pathlib import Path
 
+from rnnkit.cli_args import (
+    RnnkitParser, count, fraction, non_negative_float, number, output_file, positive_float, positive_int, seed,
+)
 from rnnkit.errors import RnnkitError
+
+# `lab task` defaults, chosen by the measurements in docs/lab.md
+TASK_MODELS = "tanh,irnn:lr=1e-4,lstm:default:fb=2,lstm,gru:default:fb=2,mingru"
+TASK_STEPS, TASK_HIDDEN, TASK_BATCH, TASK_LR = 3000, 64, 32, 1e-3
+DIGITS_MODELS, DIGITS_STEPS = "tanh,irnn:lr=1e-4,lstm:default:fb=2,gru:default:fb=2", 2000
 
 
 def _out(args, name: str) -> Path:
-    if args.threads:
-        import torch
+    import torch
 
+    if args.threads:
         torch.set_num_threads(args.threads)
+    # vanishing gradients are denormal floats, which the CPU handles up to 7x slower: flush them to zero
+    torch.set_flush_denormal(True)
     out = Path(args.out or time.strftime(f"runs/lab-{name}-%Y%m%d-%H%M%S"))
     out.mkdir(parents=True, exist_ok=True)
     return out
@@ -82,26 +92,69 @@ def cmd_exploding(args) -> int:
 
 
 def cmd_task(args) -> int:
+    from rnnkit.lab.plots import plot_curves
     from rnnkit.lab.sequence_tasks import run_task
 
     out = _out(args, f"task-{args.task}")
     rows = []
-    header = f"| model | BPTT | T | steps | test {'MSE' if args.task == 'adding' else 'cross-entropy'} | baseline | ratio |"
-    lines = [header, "|---|---|---|---|---|---|---|"]
+    metric = "MSE" if args.task == "adding" else "cross-entropy"
+    header = f"| model | BPTT | T | lr | steps | solved at | test {metric} | baseline | ratio | wall / CPU s | engine |"
+    lines = [header, "|---|---|---|---|---|---|---|---|---|---|---|"]
     print(header)
+    started = time.perf_counter()
     for T in _ints(args.T, "--T"):
         for name in args.models.split(","):
             spec, truncate = ("elman", 1) if name == "srn" else (name, 0)
             r = run_task(args.task, spec, T, hidden=args.hidden, truncate=truncate, seed=args.seed, out=out,
-                         steps=args.steps, batch_size=args.batch_size, lr=args.lr, clip=args.clip)
+                         steps=args.steps, batch_size=args.batch_size, lr=args.lr, clip=args.clip,
+                         eval_every=args.eval_every, solved_fraction=args.solved or None)
             rows.append({**r.__dict__, "name": name})
-            line = (f"| {name} | {'1 step (SRN)' if truncate else 'full'} | {T} | {r.steps} | {r.test_loss:.4f} | "
-                    f"{r.baseline:.4f} | {r.ratio:.2f} |")
+            line = (f"| {name} | {'1 step (SRN)' if truncate else 'full'} | {T} | {r.lr:g} | {r.steps} | "
+                    f"{r.solved_at or '-'} | {r.test_loss:.4f} | {r.baseline:.4f} | {r.ratio:.3f} | "
+                    f"{r.seconds:.0f} / {r.cpu_seconds:.0f} | {r.engine} |")
             lines.append(line)
             print(line, flush=True)
-    (out / "results.json").write_text(json.dumps(rows))
+    total = time.perf_counter() - started
+    cpu = sum(r["cpu_seconds"] for r in rows)
+    lines.append(f"\nwall time {total / 60:.1f} min for the table (training CPU time {cpu / 60:.1f} min)")
+    print(lines[-1].strip())
+    (out / "results.json").write_text(json.dumps({"wall_seconds": total, "args": {k: v for k, v in vars(args).items()
+                                                                                    if k != "func"}, "runs": rows}))
     (out / "results.md").write_text("\n".join(lines) + "\n")
-    print(f"wrote {out / 'results.md'}")
+    figure = Path(args.figure) if args.figure else out / f"{args.task}.png"
+    plot_curves(rows, figure, f"test {metric}", "baseline (memoryless)", args.solved)
+    print(f"wrote {out / 'results.md'} and {figure}")
+    return 0
+
+
+def cmd_digits(args) -> int:
+    from rnnkit.lab.digits import run_digits
+    from rnnkit.lab.plots import plot_curves
+
+    out = _out(args, "digits")
+    header = "| variant | T | model | lr | steps | test accuracy | test cross-entropy | wall / CPU s | engine |"
+    lines, rows = [header, "|---|---|---|---|---|---|---|---|---|"], []
+    print(header)
+    started = time.perf_counter()
+    for variant in args.variants.split(","):
+        for name in args.models.split(","):
+            r = run_digits(variant, name, out, hidden=args.hidden, steps=args.steps, batch_size=args.batch_size,
+                           lr=args.lr, clip=args.clip, eval_every=args.eval_every, seed=args.seed)
+            rows.append({**r, "name": name, "baseline": 0.1})
+            line = (f"| {variant} | {r['T']} | {name} | {r['lr']:g} | {r['steps']} | {r['test_accuracy']:.3f} | "
+                    f"{r['test_loss']:.3f} | {r['seconds']:.0f} / {r['cpu_seconds']:.0f} | {r['engine']} |")
+            lines.append(line)
+            print(line, flush=True)
+    total = time.perf_counter() - started
+    cpu = sum(r["cpu_seconds"] for r in rows)
+    lines.append(f"\nwall time {total / 60:.1f} min for the table (training CPU time {cpu / 60:.1f} min)")
+    print(lines[-1].strip())
+    (out / "results.json").write_text(json.dumps({"wall_seconds": total, "runs": rows}))
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    figure = Path(args.figure) if args.figure else out / "digits.png"
+    plot_curves([{**r, "T": r["variant"]} for r in rows], figure, "validation accuracy", "chance (10 classes)",
+                log=False, panel="")
+    print(f"wrote {out / 'results.md'} and {figure}")
     return 0
 
 
@@ -149,56 +202,78 @@ def cmd_mtrnn(args) -> int:
 def register(subparsers) -> None:
     lab = subparsers.add_parser("lab", help="the course's experiments on long dependencies")
     sub = lab.add_subparsers(dest="lab_command", metavar="experiment", required=True)
-    common = argparse.ArgumentParser(add_help=False)
+    common = RnnkitParser(add_help=False)
     common.add_argument("--out", default=None, help="folder for the results (default: runs/lab-<experiment>-<time>)")
-    common.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    common.add_argument("--threads", type=int, default=None,
+    common.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
+    common.add_argument("--threads", type=number(int, low=0, high=4096), default=None,
                         help="CPU threads for torch (default: 1; 0: torch's default, one per core)")
 
     p = sub.add_parser("gradient-flow", parents=[common], help="norm of dL/dh_{T-k} for k = 0..T, per cell and init")
     p.add_argument("--models", default="elman,elman-relu:spectral=2,irnn,lstm:default:fb=5,gru:default:fb=5,lstm",
                    help="comma-separated cell[:init[=radius]][:fb=forget_bias]; irnn = elman-relu:identity")
-    p.add_argument("--T", type=int, default=1000, help="sequence length (default: 1000)")
-    p.add_argument("--hidden", type=int, default=64, help="hidden units (default: 64)")
-    p.add_argument("--input-size", type=int, default=2, help="input features of the random input (default: 2)")
-    p.add_argument("--trained-steps", type=int, default=300,
+    p.add_argument("--T", type=positive_int, default=1000, help="sequence length (default: 1000)")
+    p.add_argument("--hidden", type=positive_int, default=64, help="hidden units (default: 64)")
+    p.add_argument("--input-size", type=positive_int, default=2, help="input features of the random input (default: 2)")
+    p.add_argument("--trained-steps", type=count, default=300,
                    help="also measure each model after this many steps on the adding problem (0: random only)")
-    p.add_argument("--train-T", type=int, default=50, help="sequence length of that training (default: 50)")
+    p.add_argument("--train-T", type=positive_int, default=50, help="sequence length of that training (default: 50)")
     p.set_defaults(func=cmd_gradient_flow)
 
     p = sub.add_parser("exploding", parents=[common], help="a run that diverges without clipping and trains with it")
     p.add_argument("--corpus", default=None, help="text to train on (default: the embedded corpus)")
-    p.add_argument("--steps", type=int, default=300, help="training steps per run (default: 300)")
-    p.add_argument("--lr", type=float, default=1.0, help="SGD learning rate (default: 1.0)")
-    p.add_argument("--spectral-radius", type=float, default=1.5, help="initial spectral radius of W_hh (default: 1.5)")
-    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm threshold of the clipped run (default: 1)")
-    p.add_argument("--hidden", type=int, default=128, help="hidden units (default: 128)")
+    p.add_argument("--steps", type=positive_int, default=300, help="training steps per run (default: 300)")
+    p.add_argument("--lr", type=positive_float, default=1.0, help="SGD learning rate (default: 1.0)")
+    p.add_argument("--spectral-radius", type=positive_float, default=1.5, help="initial spectral radius of W_hh (default: 1.5)")
+    p.add_argument("--clip", type=positive_float, default=1.0, help="gradient-norm threshold of the clipped run (default: 1)")
+    p.add_argument("--hidden", type=positive_int, default=128, help="hidden units (default: 128)")
     p.set_defaults(func=cmd_exploding)
 
     p = sub.add_parser("task", parents=[common], help="train models on the adding or copy-memory task")
     p.add_argument("task", choices=["adding", "copy"], help="adding (MSE, baseline 0.167) or copy (cross-entropy)")
-    p.add_argument("--models", default="tanh,irnn,lstm,gru,srn",
-                   help="comma-separated models: any cell spec (see gradient-flow) or srn (tanh, BPTT truncated to 1 step)")
-    p.add_argument("--T", default="50,100,200", help="comma-separated sequence lengths (default: 50,100,200)")
-    p.add_argument("--steps", type=int, default=1000, help="training steps per run (default: 1000)")
-    p.add_argument("--hidden", type=int, default=64, help="hidden units (default: 64)")
-    p.add_argument("--batch-size", type=int, default=32, help="sequences per batch (default: 32)")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 0.001)")
-    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1)")
+    p.add_argument("--models", default=TASK_MODELS,
+                   help="comma-separated models: any cell spec (see gradient-flow) with an optional :lr=<its own "
+                        f"learning rate>, or srn (tanh, BPTT truncated to 1 step) (default: {TASK_MODELS})")
+    p.add_argument("--T", default="100,200,400", help="comma-separated sequence lengths (default: 100,200,400)")
+    p.add_argument("--steps", type=positive_int, default=TASK_STEPS,
+                   help=f"most training steps per run; a solved run stops earlier (default: {TASK_STEPS})")
+    p.add_argument("--hidden", type=positive_int, default=TASK_HIDDEN, help=f"hidden units (default: {TASK_HIDDEN})")
+    p.add_argument("--batch-size", type=positive_int, default=TASK_BATCH, help=f"sequences per batch (default: {TASK_BATCH})")
+    p.add_argument("--lr", type=positive_float, default=TASK_LR, help=f"Adam learning rate (default: {TASK_LR:g})")
+    p.add_argument("--clip", type=non_negative_float, default=1.0, help="gradient-norm clipping (default: 1)")
+    p.add_argument("--eval-every", type=positive_int, default=100, help="test-set evaluation every N steps (default: 100)")
+    p.add_argument("--solved", type=non_negative_float, default=0.01,
+                   help="stop a run once its test loss is below this fraction of the baseline (0: never; default: 0.01)")
+    p.add_argument("--figure", type=output_file, default=None, help="where to draw the test-loss curves (default: <out>/<task>.png)")
     p.set_defaults(func=cmd_task)
+
+    p = sub.add_parser("digits", parents=[common],
+                       help="classify scikit-learn's 8x8 digits read one pixel (or row) per step, also permuted")
+    p.add_argument("--variants", default="pixel,permuted",
+                   help="comma-separated: pixel (T = 64), permuted (T = 64, pixel order fixed by --seed), "
+                        "row (T = 8) (default: pixel,permuted)")
+    p.add_argument("--models", default=DIGITS_MODELS,
+                   help=f"comma-separated model specs, as for `lab task` (default: {DIGITS_MODELS})")
+    p.add_argument("--steps", type=int, default=DIGITS_STEPS, help=f"training steps per run (default: {DIGITS_STEPS})")
+    p.add_argument("--hidden", type=int, default=64, help="hidden units (default: 64)")
+    p.add_argument("--batch-size", type=int, default=32, help="images per batch (default: 32)")
+    p.add_argument("--lr", type=float, default=TASK_LR, help=f"Adam learning rate (default: {TASK_LR:g})")
+    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1)")
+    p.add_argument("--eval-every", type=int, default=100, help="validation every N steps (default: 100)")
+    p.add_argument("--figure", default=None, help="where to draw the accuracy curves (default: <out>/digits.png)")
+    p.set_defaults(func=cmd_digits)
 
     p = sub.add_parser("esn", parents=[common], help="echo-state network on Mackey-Glass and real series")
     p.add_argument("--series", nargs="*", default=[], help="CSV files (date,value) to evaluate besides Mackey-Glass")
-    p.add_argument("--reservoir", type=int, default=200, help="reservoir units (default: 200)")
-    p.add_argument("--spectral-radius", type=float, default=0.9, help="spectral radius of the reservoir (default: 0.9)")
-    p.add_argument("--leak-rate", type=float, default=0.5, help="leak rate a in (0, 1] (default: 0.5)")
-    p.add_argument("--input-scaling", type=float, default=1.0, help="scale of the input weights (default: 1)")
-    p.add_argument("--ridge", type=float, default=1e-2, help="ridge regularisation of the readout (default: 0.01)")
-    p.add_argument("--horizon", type=int, default=50, help="closed-loop prediction steps (default: 50)")
+    p.add_argument("--reservoir", type=positive_int, default=200, help="reservoir units (default: 200)")
+    p.add_argument("--spectral-radius", type=positive_float, default=0.9, help="spectral radius of the reservoir (default: 0.9)")
+    p.add_argument("--leak-rate", type=fraction, default=0.5, help="leak rate a in (0, 1] (default: 0.5)")
+    p.add_argument("--input-scaling", type=positive_float, default=1.0, help="scale of the input weights (default: 1)")
+    p.add_argument("--ridge", type=non_negative_float, default=1e-2, help="ridge regularisation of the readout (default: 0.01)")
+    p.add_argument("--horizon", type=positive_int, default=50, help="closed-loop prediction steps (default: 50)")
     p.set_defaults(func=cmd_esn)
 
     p = sub.add_parser("mtrnn", parents=[common], help="fast and slow leaky layers against one timescale")
-    p.add_argument("--steps", type=int, default=600, help="training steps per model (default: 600)")
-    p.add_argument("--horizon", type=int, default=20, help="steps ahead to forecast (default: 20)")
-    p.add_argument("--tau-slow", type=float, default=30.0, help="time constant of the slow layer (default: 30)")
+    p.add_argument("--steps", type=positive_int, default=600, help="training steps per model (default: 600)")
+    p.add_argument("--horizon", type=positive_int, default=20, help="steps ahead to forecast (default: 20)")
+    p.add_argument("--tau-slow", type=number(float, low=1.0), default=30.0, help="time constant of the slow layer (default: 30)")
     p.set_defaults(func=cmd_mtrnn)

@@ -23,23 +23,29 @@ ALIASES = {"irnn": "elman-relu:identity", "tanh": "elman", "relu": "elman-relu"}
 
 @dataclass
 class ModelSpec:
-    """``cell[:init[=radius]][:fb=forget_bias]``, e.g. ``elman``, ``elman-relu:spectral=2``,
-    ``elman-relu:identity`` (IRNN), ``lstm:default:fb=5``."""
+    """``cell[:init[=radius]][:fb=forget_bias][:lr=learning_rate]``, e.g. ``elman``, ``elman-relu:spectral=2``,
+    ``elman-relu:identity`` (IRNN), ``lstm:default:fb=5``, ``irnn:lr=1e-4`` (the alias, then options;
+    ``lr`` is this model's own learning rate in the lab's training runs)."""
 
     text: str
     cell: str
     init: str = "default"
     radius: float = 1.0
     forget_bias: float | None = None
+    lr: float | None = None
 
     @classmethod
     def parse(cls, text: str) -> "ModelSpec":
-        expanded = ALIASES.get(text, text)
-        cell, *rest = expanded.split(":")
+        head, *options = text.split(":")
+        cell, *rest = ALIASES.get(head, head).split(":")
         spec = cls(text=text, cell=cell)
-        for part in rest:
-            if part.startswith("fb="):
-                spec.forget_bias = float(part[3:])
+        for part in rest + options:
+            if part.startswith(("fb=", "lr=")):
+                try:
+                    value = float(part[3:])
+                except ValueError:
+                    raise RnnkitError(f"{part[:2]} in model spec {text!r} must be a number, got {part[3:]!r}") from None
+                setattr(spec, "forget_bias" if part.startswith("fb=") else "lr", value)
             elif "=" in part:
                 spec.init, radius = part.split("=", 1)
                 spec.radius = float(radius)

@@ -17,13 +17,14 @@ from rnnkit.layers import build_rnn, detach_state
 
 class SequenceTaskModel(nn.Module):
     """An RNN with a linear head, for the adding problem (``many_to_one``: regress the sum from the last
-    output, MSE) or the copy task (``many_to_many``: classify every step, cross-entropy)."""
+    output, MSE), the sequential digits (``many_to_one`` and ``classify``: the class from the last
+    output, cross-entropy) or the copy task (``many_to_many``: classify every step, cross-entropy)."""
 
     def __init__(self, cell: str, input_size: int, hidden: int, output_size: int, many_to_one: bool,
                  truncate: int = 0, one_hot: int = 0, init: str = "default", spectral_radius: float = 1.0,
-                 forget_bias: float | None = None, num_layers: int = 1, **cell_options):
+                 forget_bias: float | None = None, num_layers: int = 1, classify: bool = False, **cell_options):
         super().__init__()
-        self.one_hot, self.truncate, self.many_to_one = one_hot, truncate, many_to_one
+        self.one_hot, self.truncate, self.many_to_one, self.classify = one_hot, truncate, many_to_one, classify
         self.rnn = build_rnn(cell, one_hot or input_size, hidden, num_layers=num_layers, init=init,
                              spectral_radius=spectral_radius, forget_bias=forget_bias, **cell_options)
         self.head = nn.Linear(hidden, output_size)
@@ -44,7 +45,10 @@ class SequenceTaskModel(nn.Module):
         h, state = self.run(x, state)  # (B, T, H)
         if self.many_to_one:
             out = self.head(h[:, -1])  # (B, output)
-            loss = F.mse_loss(out, targets) if targets is not None else None
+            if targets is None:
+                loss = None
+            else:
+                loss = F.cross_entropy(out, targets) if self.classify else F.mse_loss(out, targets)
         else:
             out = self.head(h)  # (B, T, C)
             loss = F.cross_entropy(out.flatten(0, 1), targets.flatten()) if targets is not None else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rnnkit.train.files import save_figure
+
 
 def _pyplot():
     import matplotlib
@@ -27,8 +29,37 @@ def plot_gradient_flow(curves: dict, path, T: int) -> None:
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)  # atomic, one line on a disk fault
+
+
+def plot_curves(rows: list[dict], path, ylabel: str, baseline_label: str, solved_fraction: float = 0.0,
+                log: bool = True, panel: str = "T = ") -> None:
+    """One panel per sequence length T (titled ``panel`` + T), one curve per model: ``rows`` of ``{"name",
+    "T", "curve": [(step, value)], "baseline"}``; the baseline (and the "solved" level) as dashed lines."""
+    plt = _pyplot()
+    lengths = list(dict.fromkeys(r["T"] for r in rows))
+    names = list(dict.fromkeys(r["name"] for r in rows))
+    fig, axes = plt.subplots(1, len(lengths), figsize=(5 * len(lengths), 4.2), squeeze=False, sharey=True)
+    for ax, T in zip(axes[0], lengths):
+        baseline = None
+        for r in (r for r in rows if r["T"] == T):
+            baseline = r["baseline"]
+            points = [(step, v) for step, v in r["curve"] if v == v]  # NaN (diverged) points dropped
+            if points:
+                ax.plot(*zip(*points), color=f"C{names.index(r['name'])}", label=r["name"], lw=1.5)
+        if baseline is not None:
+            ax.axhline(baseline, color="k", ls="--", lw=1, label=baseline_label)
+            if solved_fraction:
+                ax.axhline(baseline * solved_fraction, color="grey", ls=":", lw=1,
+                           label=f"solved ({solved_fraction:.0%} of the baseline)")
+        if log:
+            ax.set_yscale("log")
+        ax.set(xlabel="training step", title=f"{panel}{T}")
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)  # atomic, one line on a disk fault
 
 
 def plot_series(truth, prediction, path, title: str) -> None:
@@ -40,8 +71,7 @@ def plot_series(truth, prediction, path, title: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)  # atomic, one line on a disk fault
 
 
 def plot_attention(source: list[str], output: list[str], alpha, path, title: str = "") -> None:
@@ -55,5 +85,4 @@ def plot_attention(source: list[str], output: list[str], alpha, path, title: str
     ax.set(xlabel="source", ylabel="translation", title=title)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="α")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)  # atomic, one line on a disk fault
