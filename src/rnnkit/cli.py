@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "rnnkit.tasks.classify_cli",
     "rnnkit.tasks.forecast_cli",
     "rnnkit.tasks.translate_cli",
+    "rnnkit.tasks.caption.cli",
     "rnnkit.tasks.tag.cli",
 ]
 

@@ -1,8 +1,9 @@
 """Task models. Every one has ``forward(inputs, targets=None, state=None) -> (outputs, loss, state)``,
 so one trainer serves them all.
 
-``Seq2Seq`` is exported here (``rnnkit.models.Seq2Seq``); the others are imported from their modules
-(``rnnkit.models.language_model.CharLM``, ``classifier``, ``forecaster``), as the tasks do.
+``Seq2Seq`` and ``Captioner`` are exported here (``rnnkit.models.Seq2Seq``, ``rnnkit.models.Captioner``);
+the others are imported from their modules (``rnnkit.models.language_model.CharLM``, ``classifier``,
+``forecaster``), as the tasks do.
 """
 
 
@@ -11,6 +12,10 @@ def __getattr__(name):  # lazy: importing rnnkit.models for one model does not b
         from rnnkit.models import seq2seq
 
         return getattr(seq2seq, name)
+    if name in ("Captioner", "CaptionState", "CNNEncoder"):
+        from rnnkit.models import captioner
+
+        return getattr(captioner, name)
     if name in ("Tagger", "CharEncoder"):
         from rnnkit.models import tagger
 

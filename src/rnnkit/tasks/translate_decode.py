@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from rnnkit.decoding import Hypothesis, beam_search, exhaustive, greedy, repeat_state, sample, select_state
+from rnnkit.decoding.step import first_tensor
 from rnnkit.errors import RnnkitError
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID
 from rnnkit.tasks.configs import DecodeOptions
@@ -30,22 +31,34 @@ def translate_tokens(translator, token_lists: list[list[str]], options: DecodeOp
     with torch.no_grad():
         for lo in range(0, len(token_lists), options.batch_size):
             chunk = token_lists[lo : lo + options.batch_size]
-            state = model.encode(*translator.encode(chunk))
-            if options.decoder == "greedy":
-                results += [[h] for h in greedy(model.step, state, BOS_ID, L, EOS_ID)]
-            elif options.decoder == "beam":
-                results += beam_search(model.step, state, BOS_ID, options.beam, L, EOS_ID, options.length_penalty,
-                                       options.n_best)
-            elif options.decoder == "sample":
-                drawn = sample(model.step, repeat_state(state, options.n_best), BOS_ID, L, options.temperature,
-                               options.top_k or None, options.top_p or None, EOS_ID, generator)
-                for b in range(len(chunk)):
-                    mine = drawn[b * options.n_best : (b + 1) * options.n_best]
-                    results.append(sorted(mine, key=lambda h: h.log_prob, reverse=True))
-            else:
-                for b in range(len(chunk)):
-                    one = select_state(state, torch.tensor([b], device=translator.device))
-                    results.append(exhaustive_shortlisted(model, one, L, options))
+            results += decode_state(model, model.encode(*translator.encode(chunk)), options, L, generator)
+    return results
+
+
+@torch.no_grad()
+def decode_state(model, state, options: DecodeOptions, max_len: int, generator=None) -> list[list[Hypothesis]]:
+    """Per row of the first decoder ``state``, up to ``n_best`` hypotheses, best first, with ``options.decoder``.
+
+    ``model`` is any decoder with ``step(tokens, state)`` and a teacher-forced ``decode(state, tgt_in)``
+    over a vocabulary whose ids 0-3 are <pad> <unk> <s> </s> (the translator's and the captioner's).
+    """
+    L, results = max_len, []
+    batch = first_tensor(state).shape[0]
+    if options.decoder == "greedy":
+        results += [[h] for h in greedy(model.step, state, BOS_ID, L, EOS_ID)]
+    elif options.decoder == "beam":
+        results += beam_search(model.step, state, BOS_ID, options.beam, L, EOS_ID, options.length_penalty,
+                               options.n_best)
+    elif options.decoder == "sample":
+        drawn = sample(model.step, repeat_state(state, options.n_best), BOS_ID, L, options.temperature,
+                       options.top_k or None, options.top_p or None, EOS_ID, generator)
+        for b in range(batch):
+            mine = drawn[b * options.n_best : (b + 1) * options.n_best]
+            results.append(sorted(mine, key=lambda h: h.log_prob, reverse=True))
+    else:
+        for b in range(batch):
+            one = select_state(state, torch.tensor([b], device=first_tensor(state).device))
+            results.append(exhaustive_shortlisted(model, one, L, options))
     return results
 
 
@@ -58,7 +71,7 @@ def exhaustive_shortlisted(model, state, max_len: int, options: DecodeOptions) -
                           f"score {K ** max_len:,} translations, more than --max-candidates {options.max_candidates:,}; "
                           "lower --shortlist or --max-output, or use --decoder beam")
     first = greedy(model.step, state, BOS_ID, max_len, EOS_ID)[0].tokens
-    tgt_in = torch.tensor([[BOS_ID, *first]], device=state.mask.device)
+    tgt_in = torch.tensor([[BOS_ID, *first]], device=first_tensor(state).device)
     log_probs, _ = model.decode(state, tgt_in)  # (1, T, V)
     best = log_probs[0].amax(0)  # (V,): each word's highest probability along the way
     best[[PAD_ID, BOS_ID]] = float("-inf")
