@@ -4,6 +4,7 @@ run, run folders only for valid inputs."""
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,44 @@ def test_eval_defaults_to_the_runs_validation_protocol(tmp_path, periodic_corpus
     assert "state carried" in captured.out and f"({int(len(text) * 0.1):,} characters)" in captured.out
     assert main(["eval", "--checkpoint", str(out), "--last", "1", "--windows", "0"]) == 0  # the whole text
     assert f"the whole text, {len(text):,} characters" in capsys.readouterr().out
+
+
+@pytest.fixture
+def reviews(tmp_path):
+    rows = [("a good film", 1), ("simply great", 1), ("a bad film", 0), ("simply awful", 0)]
+    path = tmp_path / "train.tsv"
+    path.write_text("sentence\tlabel\n" + "".join(f"{t}\t{l}\n" for t, l in rows * 10))
+    return path
+
+
+def test_flags_given_beat_the_preset(tmp_path, reviews, capsys, one_thread):
+    out = tmp_path / "course"
+    assert main(["classify", "train", "--preset", "course", "--train", str(reviews), "--out", str(out), "--steps", "3",
+                 "--threads", "1"]) == 0  # the preset says epochs=10; --steps 3 wins
+    meta = json.loads((out / "checkpoint" / "config.json").read_text())
+    assert meta["step"] == 3 and meta["configs"]["data"]["epochs"] == 0
+    assert meta["configs"]["model"]["hidden"] == 64  # the rest of the preset still applies
+    capsys.readouterr()
+    assert main(["classify", "train", "--preset", "course", "--train", str(reviews), "--out", str(tmp_path / "both"),
+                 "--steps", "3", "--epochs", "2"]) == 2
+    one_line_error(capsys, r"--steps and --epochs both set the length of training; give only one of them")
+    assert not (tmp_path / "both").exists()
+
+
+def test_data_paths_are_stored_absolute(tmp_path, reviews, periodic_corpus, monkeypatch, one_thread):
+    monkeypatch.chdir(reviews.parent)
+    assert main(["classify", "train", "--train", "train.tsv", "--out", "run", "--steps", "2", "--threads", "1"]) == 0
+    meta = json.loads((reviews.parent / "run" / "checkpoint" / "config.json").read_text())
+    assert meta["configs"]["data"]["train"] == str(reviews)
+    monkeypatch.chdir(periodic_corpus.parent)
+    code, out = train(tmp_path, periodic_corpus.name, "--steps", "2", "--sample-every", "0", name="lm")
+    assert code == 0
+    assert json.loads((out / "checkpoint" / "config.json").read_text())["train_config"]["corpus"] == str(periodic_corpus)
+
+
+def test_failed_runs_leave_no_folder(tmp_path, reviews, capsys, one_thread):
+    unseen = tmp_path / "unseen.tsv"
+    unseen.write_text("sentence\tlabel\nok then\t2\n")
+    assert main(["classify", "train", "--train", str(reviews), "--val", str(unseen), "--steps", "2"]) == 2
+    one_line_error(capsys, r"label\(s\) not seen in training")
+    assert not Path("runs").exists()  # no runs/classify-<time>/ (conftest runs each test in a tmp folder)

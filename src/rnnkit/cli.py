@@ -35,7 +35,10 @@ COMMAND_MODULES = [
 def cmd_train(args) -> int:
     from rnnkit.tasks.char_lm import check_configs, saved_configs, train_lm
 
+    from rnnkit.tasks.supervised import store_absolute_paths
+
     model_given, train_given = given(args, ModelConfig), given(args, TrainConfig)
+    store_absolute_paths(train_given)  # --corpus: a checkpoint names its text wherever it is used from
     if train_given.get("resume"):
         model_config, train_config = saved_configs(train_given.get("out"))
         for name, value in {**model_given, **train_given}.items():

@@ -109,7 +109,7 @@ def train_classifier(model_config: ClassifierConfig, data_config: ClassifyDataCo
         val_texts, val_labels = [texts[i] for i in held], [labels[i] for i in held]
         texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
         where = f"the validation split of {d.train}"
-    run_dir = run_folder(flags.out, "classify", flags.resume)
+    run_dir = run_folder(flags.out, "classify", flags.resume, create=False)  # made once the inputs are known good
     if flags.resume:
         _, saved = load_checkpoint(run_dir / "checkpoint")
         vocab, classes = TokenVocab(saved["vocab"]), saved["classes"]
@@ -129,6 +129,7 @@ def train_classifier(model_config: ClassifierConfig, data_config: ClassifyDataCo
         s = scores(predict_logits(model, val), val.labels, len(classes))
         return {"val_loss": s["loss"], "val_accuracy": s["accuracy"]}
 
+    run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(model, config, data, evaluate, run_dir, meta)
     if flags.resume:
         trainer.resume()

@@ -142,7 +142,7 @@ def train_forecaster(model_config: ForecasterConfig, data_config: ForecastDataCo
     x, y = s.windows(d.window, s.split.val_start - s.outputs, many)
     vx, vy = s.windows(s.split.val_start, s.split.test_start - s.outputs, many)
     model = build_forecaster(d.window, s.outputs, m)
-    run_dir = run_folder(flags.out, "forecast", flags.resume)
+    run_dir = run_folder(flags.out, "forecast", flags.resume, create=False)  # made once the inputs are known good
     data = WindowBatches(x, y, flags.batch_size, flags.seed)
     config = make_train_config(flags, data.sampler.steps_per_epoch, d.epochs)
     meta = {"task": TASK, "configs": {"model": asdict(m), "data": asdict(d), "train": asdict(flags)},
@@ -154,6 +154,7 @@ def train_forecaster(model_config: ForecasterConfig, data_config: ForecastDataCo
         _, loss, _ = model(val_x.to(device), val_y.to(device))
         return {"val_loss": float(loss)}
 
+    run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(model, config, data, evaluate, run_dir, meta)
     if flags.resume:
         trainer.resume()

@@ -52,6 +52,7 @@ def configs_from_args(args, classes: dict, presets: dict | None = None, preset: 
     class defaults, then the preset's values, then the flags the user gave. With ``--resume``, the
     saved configs, where only the resumable training settings may change."""
     values = {key: given(args, cls) for key, cls in classes.items()}
+    store_absolute_paths(values.get("data", {}))
     train = values["train"]
     if train.get("resume"):
         if preset:
@@ -66,12 +67,30 @@ def configs_from_args(args, classes: dict, presets: dict | None = None, preset: 
                         f" only these may: {', '.join('--' + n.replace('_', '-') for n in sorted(RESUMABLE & set(GENERIC)))}")
             configs[key] = cls(**{**saved[key], **values[key]})
         return configs
+    named = {name for part in values.values() for name in part}
+    if {"steps", "epochs"} <= named:
+        raise RnnkitError("--steps and --epochs both set the length of training; give only one of them")
     chosen = {}
     if preset is not None:
         if preset not in (presets or {}):
             raise unknown_choice("preset", preset, presets or {})
         chosen = presets[preset]
+    if "steps" in named:  # a --steps given beats the preset's epochs, as every flag given beats the preset
+        chosen = {key: {k: v for k, v in part.items() if k != "epochs"} for key, part in chosen.items()}
     return {key: cls(**{**chosen.get(key, {}), **values[key]}) for key, cls in classes.items()}
+
+
+#: Data settings that name files: stored as absolute paths, so a run's checkpoint works from any folder.
+PATH_FIELDS = ("corpus", "data", "train", "val", "test")
+
+
+def store_absolute_paths(values: dict) -> None:
+    """Make the file names among ``values`` (flags given) absolute, in place."""
+    import os
+
+    for name in PATH_FIELDS:
+        if isinstance(values.get(name), str):
+            values[name] = os.path.abspath(os.path.expanduser(values[name]))
 
 
 def saved_meta(out) -> dict:
