@@ -7,8 +7,20 @@ from pathlib import Path
 import pytest
 import torch
 
+# Without a GPU the Triton kernels' tests run through Triton's interpreter: set here, before anything imports
+# triton, so a plain `python -m pytest` runs them.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def work_in_a_temporary_folder(tmp_path_factory, monkeypatch):
+    """Every test runs in a fresh temporary folder: a default output (``runs/<task>-<time>``) never lands in
+    the repository."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
 @pytest.fixture
