@@ -90,3 +90,15 @@ def test_failed_runs_leave_no_folder(tmp_path, reviews, capsys, one_thread):
     assert main(["classify", "train", "--train", str(reviews), "--val", str(unseen), "--steps", "2"]) == 2
     one_line_error(capsys, r"label\(s\) not seen in training")
     assert not Path("runs").exists()  # no runs/classify-<time>/ (conftest runs each test in a tmp folder)
+
+
+def test_resuming_a_finished_run_says_it_is_complete(tmp_path, periodic_corpus, capsys):
+    code, out = train(tmp_path, periodic_corpus, "--steps", "10", "--eval-every", "10", "--sample-every", "0")
+    assert code == 0
+    capsys.readouterr()
+    assert main(["train", "--out", str(out), "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert f"the run in {out} is complete at step 10 (its --steps 10 is reached)" in err
+    assert "resume it with a larger --steps, e.g. --steps 20" in err
+    assert main(["train", "--out", str(out), "--resume", "--steps", "12"]) == 0  # and that works
+    assert json.loads((out / "checkpoint" / "config.json").read_text())["step"] == 12

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import asdict
@@ -180,8 +181,25 @@ class Trainer:
         with torch.no_grad():
             bar.write(self.on_evaluate(self.model, self.step))
 
+    def already_complete(self) -> dict | None:
+        """A resumed run with nothing left to do says so, and how to extend it; else ``None``."""
+        c = self.config
+        if self.step >= c.steps:
+            why, how = f"--steps {c.steps}", f"a larger --steps, e.g. --steps {2 * c.steps}"
+        elif c.time > 0 and self.elapsed >= c.time:
+            why, how = f"--time {c.time:g} s", f"a larger --time, e.g. --time {2 * c.time:g}"
+        else:
+            return None
+        print(f"the run in {self.run_dir} is complete at step {self.step} (its {why} is reached); to train further, "
+              f"resume it with {how}", file=sys.stderr)
+        return {"step": self.step, "stopped": "complete", "val_loss": None, "best_val_loss": self.best,
+                "elapsed": self.elapsed, "clipped_steps": self.clipped}
+
     def fit(self) -> dict:
         c = self.config
+        complete = self.already_complete()
+        if complete is not None:
+            return complete
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", truncate_after_step=self.step)
         use_amp = c.amp and self.device.type == "cuda"
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else nullcontext()
