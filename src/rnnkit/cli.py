@@ -221,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     add_threads_flags(parser)
+    from rnnkit.train.launch import attach_launcher
+
+    attach_launcher(parser)  # --nproc and --max-restarts on every training command (torchrun)
     return parser
 
 

@@ -23,6 +23,7 @@ from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID, Seq2Seq
 from rnnkit.tasks.configs import Seq2SeqConfig, TranslateDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
 from rnnkit.train.checkpoint import find_checkpoint, load_checkpoint, load_weights, run_folder
+from rnnkit.train.distributed import world
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "translate"
@@ -95,8 +96,9 @@ def prepare_splits(d: TranslateDataConfig, run_dir: Path, log=print) -> dict[str
         raise RnnkitError(f"no pair of {d.data} has at most {d.max_words} words on both sides; raise --max-words")
     log(f"length filter (at most {d.max_words} words a side): {len(kept):,} of {len(found.pairs):,} pairs kept")
     splits = split_by_source(kept, d.val_fraction, d.test_fraction, d.split_seed, d.accents)
-    for name in SPLITS:
-        write_pairs(run_dir / f"{name}.tsv", splits[name])
+    if world().writer:  # under torchrun, rank 0 writes the split; every rank holds it in memory
+        for name in SPLITS:
+            write_pairs(run_dir / f"{name}.tsv", splits[name])
     return splits
 
 

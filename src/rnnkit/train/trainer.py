@@ -10,6 +10,7 @@ clear message and leaves the last good checkpoint in place; Ctrl-C finishes the 
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sys
 import time
@@ -26,6 +27,7 @@ from rnnkit.layers.state import detach_state, flatten_state, map_state, unflatte
 from rnnkit.train.checkpoint import (
     load_checkpoint, load_weights, optimizer_from_tensors, optimizer_to_tensors, save_checkpoint,
 )
+from rnnkit.train import distributed
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.metrics import MetricsLog, plot_losses
 from rnnkit.train.optim import clip_gradients, lr_at, make_optimizer
@@ -71,14 +73,17 @@ class Trainer:
                  meta: dict, on_evaluate: Callable | None = None):
         self.config, self.data, self.evaluate, self.on_evaluate = config, data, evaluate, on_evaluate
         self.run_dir, self.meta = Path(run_dir), meta
-        self.device = resolve_device(config.device)
+        self.device = distributed.local_device(resolve_device(config.device))
         self.model = model.to(self.device)
+        distributed.check_batch(config.batch_size)
+        self.world = distributed.init(self.device)  # one process: World(0, 1), nothing else happens
+        self.replica = distributed.wrap(self.model, self.device)  # DDP under torchrun, else the model
         self.optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum,
                                         config.weight_decay)
         self.step, self.best, self.bad_evals, self.elapsed, self.clipped = 0, math.inf, 0, 0.0, 0
         self.state = None  # the recurrent state carried across batches (truncated BPTT)
         self.last_saved: int | None = None
-        self.verbose = True  # progress bar and evaluation lines
+        self.verbose = self.world.writer  # progress bar and evaluation lines
         self.stop_requested = False
 
     # ---------------------------------------------------------------- checkpoints
@@ -98,13 +103,18 @@ class Trainer:
         opt_tensors, opt_meta = optimizer_to_tensors(self.optimizer.state_dict())
         structure, state_tensors = flatten_state(self.state) if self.state is not None else (None, [])
         trainer = {**opt_tensors, "rng.torch": torch.get_rng_state()}
-        trainer.update({f"state.{i}": t for i, t in enumerate(state_tensors)})
+        # the carried state of all B streams (each rank holds its rows), as one process would save it
+        trainer.update({f"state.{i}": distributed.gather_rows(t) for i, t in enumerate(state_tensors)})
         if self.device.type == "cuda":
             trainer.update({f"rng.cuda.{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+        own = {"rng.torch": torch.get_rng_state(), **({"rng.cuda": torch.cuda.get_rng_state(self.device)}
+                                                      if self.device.type == "cuda" else {})}
+        trainer.update(distributed.gather_rank_tensors(own))  # rank{r}.rng.* of ranks r > 0; none in one process
         meta = self.checkpoint_meta(**metrics)
         meta["trainer"] = {"optimizer": opt_meta, "state_structure": structure, "best": self.best,
                            "bad_evals": self.bad_evals, "elapsed": self.elapsed, "clipped": self.clipped}
-        save_checkpoint(self.run_dir / name, self.model.state_dict(), meta, trainer)
+        if self.world.writer:
+            save_checkpoint(self.run_dir / name, self.model.state_dict(), meta, trainer)
         if name == "checkpoint":
             self.last_saved = self.step
 
@@ -114,12 +124,18 @@ class Trainer:
         load_weights(self.model, weights, directory)
         t = meta["trainer"]
         self.optimizer.load_state_dict(optimizer_from_tensors(trainer, t["optimizer"]))
-        torch.set_rng_state(trainer["rng.torch"])
+        rng = distributed.rank_tensor(trainer, "rng.torch")
+        if rng is not None:  # None: more ranks now than when it was saved; that rank keeps its own seed
+            torch.set_rng_state(rng)
         cuda_states = [trainer[k] for k in sorted(trainer) if k.startswith("rng.cuda.")]
         if cuda_states and self.device.type == "cuda":
             torch.cuda.set_rng_state_all(cuda_states)
-        if t["state_structure"] is not None:
-            tensors = [trainer[f"state.{i}"].to(self.device) for i in range(len(trainer)) if f"state.{i}" in trainer]
+        own_cuda = distributed.rank_tensor(trainer, "rng.cuda")  # a rank r > 0's own GPU
+        if own_cuda is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(own_cuda, self.device)
+        if t["state_structure"] is not None:  # the saved state is all B streams; this rank takes its rows
+            tensors = [distributed.rows_of(trainer[f"state.{i}"]).to(self.device)
+                       for i in range(len(trainer)) if f"state.{i}" in trainer]
             self.state = unflatten_state(t["state_structure"], tensors)
         self.step, self.last_saved = meta["step"], meta["step"]
         self.best, self.bad_evals = t["best"], t["bad_evals"]
@@ -127,17 +143,21 @@ class Trainer:
 
     # ---------------------------------------------------------------- the loop
     def train_step(self, autocast) -> float:
-        inputs, targets, reset = self.data.batch(self.step)
+        inputs, targets, reset = self.data.batch(self.step)  # the global batch, a function of the step
+        self.tokens = (inputs[0] if isinstance(inputs, (tuple, list)) else inputs).numel()
+        inputs, targets, reset, weight = distributed.share(inputs, targets, reset)  # this rank's rows
         inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
         if not self.data.stateful or (isinstance(reset, bool) and reset):
             self.state = None
         elif self.state is not None and isinstance(reset, torch.Tensor) and bool(reset.any()):
             keep = (~reset).to(self.device).unsqueeze(1)  # (B, 1): rows that carry their state on
             self.state = map_state(lambda s: s * keep, self.state)
-        self.model.train()
+        self.replica.train()
         with autocast:
-            _, loss, state = self.model(inputs, targets, self.state)
-        value = loss.item()
+            _, loss, state = self.replica(inputs, targets, self.state)
+        if weight != 1.0:
+            loss = loss * weight
+        value = distributed.mean_loss(loss.item())  # the whole batch's loss, the same on every rank
         if not math.isfinite(value):
             self.diverged(f"the training loss became {value} at step {self.step + 1}")
         c = self.config
@@ -151,14 +171,15 @@ class Trainer:
         self.optimizer.step()
         self.state = detach_state(state) if self.data.stateful else None  # truncate BPTT here
         self.step += 1
-        self.tokens = (inputs[0] if isinstance(inputs, (tuple, list)) else inputs).numel()
         return value
 
     def run_evaluation(self, bar) -> tuple[float, bool]:
-        self.model.eval()
-        with torch.no_grad():
-            results = {k: float(v) for k, v in self.evaluate(self.model).items()}
-        val = results["val_loss"]
+        results = {}
+        if self.world.writer:  # rank 0 evaluates alone, as one process does; the others take its loss
+            self.model.eval()
+            with torch.no_grad():
+                results = {k: float(v) for k, v in self.evaluate(self.model).items()}
+        val = distributed.broadcast(results.get("val_loss", math.nan))
         improved = val < self.best
         if improved:
             self.best, self.bad_evals = val, 0
@@ -175,7 +196,7 @@ class Trainer:
 
     def show_sample(self, bar) -> None:
         """Print ``on_evaluate(model, step)`` (a generated sample), on the ``--sample-every`` schedule."""
-        if self.on_evaluate is None:
+        if self.on_evaluate is None or not self.world.writer:
             return
         self.model.eval()
         with torch.no_grad():
@@ -200,7 +221,8 @@ class Trainer:
         complete = self.already_complete()
         if complete is not None:
             return complete
-        self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", truncate_after_step=self.step)
+        log_path = self.run_dir / "metrics.jsonl" if self.world.writer else os.devnull  # one writer: rank 0
+        self.metrics = MetricsLog(log_path, truncate_after_step=self.step)
         use_amp = c.amp and self.device.type == "cuda"
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else nullcontext()
         previous = signal.signal(signal.SIGINT, self._request_stop)
@@ -212,7 +234,8 @@ class Trainer:
             while self.step < c.steps:
                 window.append(self.train_step(autocast))
                 tokens += self.tokens
-                self.elapsed = time.perf_counter() - start
+                self.elapsed, stop = distributed.agree_max(time.perf_counter() - start, float(self.stop_requested))
+                self.stop_requested = bool(stop)  # every rank stops (time limit, Ctrl-C) at the same step
                 bar.update(1)
                 if self.step % c.log_every == 0 or self.step == c.steps:
                     now = time.perf_counter()
@@ -246,6 +269,7 @@ class Trainer:
             records = self.metrics.read()
             if records:
                 plot_losses(records, self.run_dir / "loss.png")
+        distributed.finish()  # under torchrun, ranks other than 0 leave here
         return {"step": self.step, "stopped": stopped, "val_loss": val, "best_val_loss": self.best,
                 "elapsed": self.elapsed, "clipped_steps": self.clipped}
 
