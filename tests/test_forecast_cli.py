@@ -91,12 +91,12 @@ def test_bad_series_one_line_errors(tmp_path, seasonal_csv, capsys):
         assert main(["forecast", "train", "--data", path, "--window", "24", "--out", str(tmp_path / "r"), *FAST]) == 2, path
         one_line_error(capsys, expected)
     others = [
-        (["--data", str(seasonal_csv), "--strategy", "both"], r"unknown strategy 'both'; choose one of: direct, recursive"),
-        (["--data", str(seasonal_csv), "--model", "arima"], r"unknown forecaster model 'arima'; choose one of: conv, mlp, rnn"),
+        (["--data", str(seasonal_csv), "--strategy", "both"], r"--strategy must be one of: direct, recursive, got 'both'"),
+        (["--data", str(seasonal_csv), "--model", "arima"], r"--model must be one of: conv, mlp, rnn, got 'arima'"),
         (["--data", str(seasonal_csv), "--model", "mlp", "--mode", "many-to-many"], r"--mode many-to-many needs --model rnn"),
         (["--data", str(seasonal_csv), "--value-column", "Price"], r"no value column 'Price'; its columns are: Month, Sales"),
         (["--data", str(seasonal_csv), "--window", "80", "--horizon", "12"], r"too short for a window of 80 and a horizon of 12"),
-        (["--data", str(seasonal_csv), "--log", "--scale", "robust"], r"unknown scaling 'robust'"),
+        (["--data", str(seasonal_csv), "--log", "--scale", "robust"], r"--scale must be one of: minmax, none, standard, got 'robust'"),
         ([], r"--data FILE is required"),
     ]
     for argv, expected in others:

@@ -89,10 +89,10 @@ def test_sweep_writes_a_table_and_a_plot(periodic_corpus, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["train", "--cell", "lstn"], "unknown cell 'lstn'; choose one of: elman, elman-relu, elman-sigmoid, gru, lstm"),
-    (["train", "--hidden-size", "0"], "--hidden-size must be a positive integer, got 0"),
+    (["train", "--hidden-size", "0"], "--hidden-size must be an integer >= 1, got '0'"),
     (["train", "--optimizer", "adamw"], "unknown optimizer 'adamw'; choose one of"),
     (["train", "--dtype", "float16"], "unknown dtype 'float16'; choose one of: float32, float64"),
-    (["train", "--bptt", "0"], "--bptt must be a positive integer"),
+    (["train", "--bptt", "0"], "--bptt must be an integer >= 1"),
     (["train", "--corpus", "/no/such/file.txt"], "corpus file not found"),
     (["train", "--corpus", "{empty}"], "corpus file is empty"),
     (["train", "--corpus", "{binary}"], "looks binary"),
@@ -101,7 +101,7 @@ def test_sweep_writes_a_table_and_a_plot(periodic_corpus, tmp_path):
     (["sweep", "--lrs", "fast,slow"], "--lrs must be comma-separated floats"),
     (["sweep", "--hidden-sizes", "0,8"], "--hidden-sizes must be positive"),
     (["gradcheck", "--cells", "elman,foo"], "unknown cell 'foo'"),
-    (["bille", "--iters", "0"], "--iters must be a positive integer"),
+    (["bille", "--iters", "0"], "--iters must be an integer >= 1"),
     (["train", "--corpus", "{long}", "--cell", "elman-relu", "--optimizer", "sgd", "--lr", "1e6", "--clip-value", "0",
       "--batch-size", "4"], "training diverged at iteration"),
 ])

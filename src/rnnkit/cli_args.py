@@ -1,4 +1,12 @@
-"""CLI flags generated from configuration dataclasses, one flag per field (``seq_len`` -> ``--seq-len``).
+"""CLI flags generated from configuration dataclasses, one flag per field (``seq_len`` -> ``--seq-len``),
+and the typed argument helpers that every hand-written flag uses (``positive_int``, ``fraction``, ...).
+
+Every numeric flag is checked while the command line is parsed, by the range its field declares
+(``rnnkit.schema.Spec``): a bad value ends in exit code 2 and one line naming the flag, the value and
+what is valid. Floats must be finite everywhere (``nan``, ``inf``
+are refused). ``RnnkitParser`` is the parser class of every rnnkit command: its subcommands inherit it,
+a bare ``type=float`` is finite-checked, and its errors are that one line without the usage block:
+``error: --batch-size must be an integer >= 1, got '0' (see rnnkit train --help)``.
 
 Flags default to "not given", so a caller can tell what the user set (a resumed run keeps its saved
 configuration and only accepts changes to the settings that may change).
@@ -8,21 +16,84 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+
+from rnnkit.schema import Spec, field_spec
+
+
+class RnnkitParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (``prog: error: ...``, exit code 2)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("type", float, finite_float)
+
+    def error(self, message):
+        if message.startswith("argument ") and ": " in message:  # "argument --x: must be" -> "--x must be"
+            flag, message = message[len("argument "):].split(": ", 1)
+            message = f"{flag.split('/')[-1]} {message}"
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def typed(spec: Spec, name: str):
+    """An argparse ``type`` that parses and checks a value against ``spec`` (``.spec`` holds it)."""
+
+    def convert(text: str):
+        try:
+            return spec.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    convert.__name__, convert.spec = name, spec
+    return convert
+
+
+def number(kind=float, **limits):
+    """A typed helper for a hand-written flag: ``number(int, low=1)``, ``number(float, above=0)``."""
+    return typed(Spec(kind=kind, **limits), f"{kind.__name__} {Spec(kind=kind, **limits).describe()}")
+
+
+positive_int = number(int, low=1)                       # counts, sizes, steps
+count = number(int, low=0)                              # 0 allowed (often "off" or "all")
+finite_float = number(float)                            # any finite number (a seed-like offset, a bias)
+positive_float = number(float, above=0)                 # learning rates, temperatures, time constants
+non_negative_float = number(float, low=0)               # penalties, clipping thresholds (0: off)
+fraction = number(float, above=0, high=1)               # (0, 1]: a share of the data
+probability = number(float, low=0, high=1)              # [0, 1]
+seed = number(int, low=0, high=2**32 - 1)              # random seeds
+
+
+def output_file(text: str) -> str:
+    """An argparse ``type`` for a file to write (``--html``, ``--plot``, ``--json``): its folder must
+    exist and the path must not be a folder, so a long run never fails at its last write."""
+    folder = os.path.dirname(text) or "."
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {folder!r} (permission denied)")
+    return text
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls, title: str) -> None:
     group = parser.add_argument_group(title)
     for f in dataclasses.fields(cls):
         flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata.get('help', '')} (default: {f.default})"
+        spec = field_spec(f)
+        valid = f"; {spec.describe()}" if spec is not None and spec.choices is None else ""
+        help_text = f"{f.metadata.get('help', '')} (default: {f.default}{valid})"
         if isinstance(f.default, bool):
             group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
-        else:
-            kind = type(f.default) if f.default is not None else str
-            group.add_argument(flag, type=kind, default=argparse.SUPPRESS, metavar=f.name.upper(), help=help_text)
+        elif spec is not None and (spec.choices is None or not callable(spec.choices)):
+            group.add_argument(flag, type=typed(spec, spec.describe()), default=argparse.SUPPRESS,
+                               metavar=f.name.upper(), help=help_text)
+        else:  # strings, paths and names checked later against a registry that needs torch
+            group.add_argument(flag, type=str, default=argparse.SUPPRESS, metavar=f.name.upper(), help=help_text)
 
 
 def given(args: argparse.Namespace, cls) -> dict:
     """The fields of ``cls`` that the user set on the command line."""
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in vars(args).items() if k in names}
+

@@ -97,6 +97,7 @@ def read_series(path, date_column: str | None = None, value_column: str | None =
         raise RnnkitError(f"cannot read {path} as UTF-8 text ({e.__class__.__name__})") from None
     if not any(l.strip() for l in lines):
         raise RnnkitError(f"{path} is empty: expected a header line (date,value) and one row per time step")
+    csv.field_size_limit(2**31 - 1)  # a long field is data, not an error
     reader = csv.reader(lines)
     header = [h.strip() for h in next(reader)]
     if len(header) < 2:
@@ -107,7 +108,7 @@ def read_series(path, date_column: str | None = None, value_column: str | None =
     for line_no, row in enumerate(reader, start=2):
         if not row or not "".join(row).strip():
             continue
-        if len(row) <= max(d, v):
+        if len(row) != len(header):  # a ragged row is an error, not silently read
             raise RnnkitError(f"{path}, line {line_no}: {len(row)} column(s); expected {len(header)} ({', '.join(header)})")
         text, cell = row[d].strip(), row[v].strip()
         if not text:

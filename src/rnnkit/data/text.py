@@ -100,6 +100,21 @@ def read_utf8(path, expected: str) -> str:
         raise RnnkitError(f"{path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
 
 
+def stdin_lines(what: str) -> list[str]:
+    """The non-blank lines of standard input, which must be UTF-8 text: binary data (NUL bytes or
+    bytes that are not UTF-8) is a one-line error rather than garbage in, garbage out."""
+    import sys
+
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    if b"\x00" in data:
+        raise RnnkitError(f"standard input looks binary (it contains NUL bytes); expected {what}, one per line")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RnnkitError(f"standard input is not UTF-8 text (byte {e.start}); expected {what}, one per line") from None
+    return [line for line in text.splitlines() if line.strip()]
+
+
 def read_labelled(path, text_column: str | None = None, label_column: str | None = None,
                   need_labels: bool = True) -> tuple[list[str], list[str] | None]:
     """``(texts, labels)`` from a file with a header line: tab-separated for ``.tsv`` (or when the header
@@ -111,6 +126,7 @@ def read_labelled(path, text_column: str | None = None, label_column: str | None
     if not any(l.strip() for l in lines):
         raise RnnkitError(f"{path} is empty: expected a header line (e.g. text<TAB>label) and one row per example")
     tab = path.suffix.lower() == ".tsv" or "\t" in lines[0]
+    csv.field_size_limit(2**31 - 1)  # a 5 MB text is data, not an error (the default limit is 128 kB)
     reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE) if tab else csv.reader(lines)
     header = [h.strip() for h in next(reader)]
     t = _column(header, text_column, TEXT_COLUMNS, 0, path, "text")

@@ -11,8 +11,20 @@ import dataclasses
 import time
 from pathlib import Path
 
+from rnnkit.cli_args import positive_float, positive_int, seed, typed
 from rnnkit.errors import RnnkitError
+from rnnkit.schema import RANGE_KEYS, Spec
 from rnnkit.scratch.train import TrainConfig
+
+
+#: Flags named as in every other rnnkit command (``--hidden``); the field's own name stays an alias.
+FLAG_NAMES = {"hidden_size": "hidden"}
+
+
+def flags_for(name: str) -> list[str]:
+    """``["--hidden", "--hidden-size"]`` for ``hidden_size``, ``["--seq-len"]`` for ``seq_len``."""
+    flags = ["--" + FLAG_NAMES.get(name, name).replace("_", "-")]
+    return flags + (["--" + name.replace("_", "-")] if name in FLAG_NAMES else [])
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls, skip=(), defaults=None) -> None:
@@ -23,8 +35,11 @@ def add_config_flags(parser: argparse.ArgumentParser, cls, skip=(), defaults=Non
         if f.name in skip:
             continue
         default = defaults.get(f.name, f.default)
-        parser.add_argument("--" + f.name.replace("_", "-"), type=f.metadata["type"], default=default,
-                            metavar=f.name.upper(), help=f"{f.metadata['help']} (default: {default})")
+        kind, limits = f.metadata["type"], {k: f.metadata[k] for k in RANGE_KEYS if k in f.metadata}
+        if kind in (int, float):  # checked while parsing, like every rnnkit flag (rnnkit.cli_args)
+            kind = typed(Spec(kind=kind, **limits), kind.__name__)
+        parser.add_argument(*flags_for(f.name), dest=f.name, type=kind, default=default,
+                            metavar=FLAG_NAMES.get(f.name, f.name).upper(), help=f"{f.metadata['help']} (default: {default})")
 
 
 def config_from(args, cls):
@@ -101,11 +116,11 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("gradcheck", help="check every backward pass against centred finite differences (float64)")
     p.add_argument("--cells", default=None, help="comma-separated cells to check (default: all)")
-    p.add_argument("--eps", type=float, default=1e-5, help="finite-difference step (default: 1e-5)")
-    p.add_argument("--batch", type=int, default=3, help="batch size of the random data (default: 3)")
-    p.add_argument("--steps", type=int, default=5, help="time steps of the random data (default: 5)")
-    p.add_argument("--hidden", type=int, default=5, help="hidden units (default: 5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default: 0)")
+    p.add_argument("--eps", type=positive_float, default=1e-5, help="finite-difference step (default: 1e-5)")
+    p.add_argument("--batch", type=positive_int, default=3, help="batch size of the random data (default: 3)")
+    p.add_argument("--steps", type=positive_int, default=5, help="time steps of the random data (default: 5)")
+    p.add_argument("--hidden", type=positive_int, default=5, help="hidden units (default: 5)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the weights and data (default: 0)")
     p.set_defaults(func=cmd_gradcheck)
 
     p = sub.add_parser("train", help="the lab program: train a char-RNN in NumPy, printing loss, speed and samples",
@@ -121,16 +136,16 @@ def register(subparsers) -> None:
     p.add_argument("--hidden-sizes", default="16,32,64,128", help="hidden sizes to try (default: 16,32,64,128)")
     p.add_argument("--seq-lens", default="5,10,25,50", help="sequence lengths to try (default: 5,10,25,50)")
     p.add_argument("--lrs", default="0.001,0.003,0.01,0.03", help="learning rates to try (default: 0.001,0.003,0.01,0.03)")
-    p.add_argument("--chars", type=int, default=400_000, help="training characters per run (default: 400,000)")
+    p.add_argument("--chars", type=positive_int, default=400_000, help="training characters per run (default: 400,000)")
     p.add_argument("--out", default=None, help="folder for sweep.txt, sweep.json and sweep.png (default: runs/scratch-sweep-<time>)")
     add_config_flags(p, TrainConfig, skip=("iters", "print_every", "sample_every", "sample_length", "temperature"),
                      defaults={"hidden_size": 64, "val_chars": 10_000})
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("bille", help="the course's toy: an Elman RNN with 3 hidden units learns to spell 'bille'")
-    p.add_argument("--iters", type=int, default=300, help="training iterations (default: 300)")
-    p.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
-    p.add_argument("--hidden", type=int, default=3, help="hidden units (default: 3, the course's)")
+    p.add_argument("--iters", type=positive_int, default=300, help="training iterations (default: 300)")
+    p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default: 0.1)")
+    p.add_argument("--hidden", type=positive_int, default=3, help="hidden units (default: 3, the course's)")
     p.add_argument("--optimizer", default="adam", help="optimiser (default: adam)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default: 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the initial weights (default: 0)")
     p.set_defaults(func=cmd_bille)

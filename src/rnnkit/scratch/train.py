@@ -20,9 +20,10 @@ from rnnkit.scratch.optim import OPTIMIZERS, clip_by_norm, clip_by_value, make_o
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
-def option(default, help: str, type=None):
-    """A config field whose help text (and, where the default is None, type) the CLI flag reuses."""
-    return field(default=default, metadata={"help": help, "type": type or type_of(default)})
+def option(default, help: str, type=None, **limits):
+    """A config field whose help text (and, where the default is None, type) the CLI flag reuses;
+    ``limits`` are its valid values (``low=1``, ``above=0``, ... as in ``rnnkit.train.config.opt``)."""
+    return field(default=default, metadata={"help": help, "type": type or type_of(default), **limits})
 
 
 def type_of(default):
@@ -35,23 +36,28 @@ class TrainConfig:
 
     corpus: str | None = option(None, "UTF-8 text file to learn (default: the embedded corpus, Python's stdlib source)")
     cell: str = option("elman", f"recurrent cell: {', '.join(CELLS)}")
-    hidden_size: int = option(100, "hidden units H (min-char-rnn: 100)")
-    seq_len: int = option(25, "characters per stream per update: the chunk, state carried across chunks (min-char-rnn: 25)")
-    bptt: int | None = option(None, "backpropagate at most k steps back, 1 = Elman's SRN (default: the whole chunk)", int)
-    batch_size: int = option(32, "parallel streams B (min-char-rnn: 1)")
+    hidden_size: int = option(100, "hidden units H (min-char-rnn: 100)", low=1)
+    seq_len: int = option(25, "characters per stream per update: the chunk, state carried across chunks (min-char-rnn: 25)",
+                          low=1)
+    bptt: int | None = option(None, "backpropagate at most k steps back, 1 = Elman's SRN (default: the whole chunk)", int,
+                              low=1)
+    batch_size: int = option(32, "parallel streams B (min-char-rnn: 1)", low=1)
     optimizer: str = option("adam", f"{', '.join(OPTIMIZERS)} (min-char-rnn: adagrad, lr 0.1)")
-    lr: float = option(0.01, "learning rate")
-    clip_value: float | None = option(5.0, "clip each gradient element to [-v, v], 0 = off (min-char-rnn: 5)")
-    clip_norm: float | None = option(None, "rescale the gradients when their global norm exceeds this (default: off)", float)
-    iters: int = option(2000, "parameter updates")
-    print_every: int = option(100, "iterations between progress lines (smoothed loss, speed); 0 = none")
-    sample_every: int = option(500, "iterations between generated samples; 0 = none")
-    sample_length: int = option(200, "characters per sample")
-    temperature: float = option(1.0, "sampling temperature; 0 = greedy (argmax)")
-    val_fraction: float = option(0.1, "tail of the corpus held out for the validation loss; 0 = none")
-    val_chars: int = option(20_000, "at most this many held-out characters are scored")
+    lr: float = option(0.01, "learning rate", above=0.0)
+    clip_value: float | None = option(5.0, "clip each gradient element to [-v, v], 0 = off (min-char-rnn: 5)",
+                                        low=0.0)
+    clip_norm: float | None = option(None, "rescale the gradients when their global norm exceeds this (default: off)",
+                                       float, low=0.0)
+    iters: int = option(2000, "parameter updates", low=1)
+    print_every: int = option(100, "iterations between progress lines (smoothed loss, speed); 0 = none", low=0)
+    sample_every: int = option(500, "iterations between generated samples; 0 = none", low=0)
+    sample_length: int = option(200, "characters per sample", low=1)
+    temperature: float = option(1.0, "sampling temperature; 0 = greedy (argmax)", low=0.0)
+    val_fraction: float = option(0.1, "tail of the corpus held out for the validation loss; 0 = none", low=0.0,
+                                 below=1.0)
+    val_chars: int = option(20_000, "at most this many held-out characters are scored", low=1)
     dtype: str = option("float32", "float32 (about 2.5x faster here) or float64 (what the gradient check uses)")
-    seed: int = option(0, "seed of the weights and of the samples")
+    seed: int = option(0, "seed of the weights and of the samples", low=0, high=2**32 - 1)
 
     def check(self) -> None:
         if self.cell not in CELLS:

@@ -8,7 +8,8 @@ of ``eval_window`` characters, each starting from a zero state.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, fields
+import sys
+from dataclasses import asdict
 
 import torch
 from torch.nn import functional as F
@@ -18,8 +19,9 @@ from rnnkit.data.corpus import read_corpus
 from rnnkit.data.vocab import CharVocab
 from rnnkit.errors import RnnkitError
 from rnnkit.models.language_model import CharLM
-from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.config import ModelConfig, TrainConfig
+from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "char-lm"
@@ -81,14 +83,18 @@ def train_lm(model_config: ModelConfig, config: TrainConfig, log=print) -> dict:
     run_dir = run_folder(config.out, "lm", config.resume, create=False)  # made once the data is known good
     if config.resume:
         _, meta = load_checkpoint(run_dir / "checkpoint")
-        vocab = CharVocab(meta["vocab"])
+        vocab = CharVocab(saved_vocab(meta, "vocab", run_dir / "checkpoint", chars=True))
+        if config.corpus is not None:  # a path from the checkpoint: said before it is read
+            print(f"resuming: reading the corpus named in the checkpoint, {config.corpus}", file=sys.stderr)
     text = read_corpus(config.corpus, min_chars=config.seq_len + 2)
     if not config.resume:
         vocab = CharVocab.from_text(text)
     train_ids, val_ids = split_corpus(text, vocab, config.val_fraction)
     data = StreamBatches(train_ids, config.batch_size, config.seq_len, config.state_reset, config.seed)
     windows = random_windows(val_ids, config.eval_windows, min(config.eval_window, len(val_ids) - 1))
-    model = CharLM(len(vocab), model_config)
+    model = build_within_memory(lambda: CharLM(len(vocab), model_config), resolve_device(config.device),
+                                activations=ACTIVATION_FLOATS_PER_UNIT * config.batch_size * config.seq_len
+                                * model_config.hidden * model_config.layers)
     meta = {"task": TASK, "model_config": asdict(model_config), "vocab": "".join(vocab.chars)}
     prime = "\n" if "\n" in vocab.index else vocab.chars[0]
 
@@ -125,13 +131,9 @@ def load_lm(path, device: str = "cpu") -> tuple[CharLM, CharVocab, dict]:
     weights, meta = load_checkpoint(path)
     if meta.get("task") != TASK:
         raise RnnkitError(f"checkpoint {path} is not a character language model (its task is {meta.get('task')!r})")
-    try:
-        known = {f.name for f in fields(ModelConfig)}
-        model_config = ModelConfig(**{k: v for k, v in meta["model_config"].items() if k in known})
-        vocab = CharVocab(meta["vocab"])
-    except (KeyError, TypeError) as e:
-        raise RnnkitError(f"corrupt checkpoint {path}: config.json lacks {e}") from None
-    model = CharLM(len(vocab), model_config)
+    model_config = saved_config(ModelConfig, meta, "model_config", where=path)
+    vocab = CharVocab(saved_vocab(meta, "vocab", path, chars=True))
+    model = build_within_memory(lambda: CharLM(len(vocab), model_config), "cpu", training=False)
     load_weights(model, weights, path)
     return model.to(resolve_device(device)).eval(), vocab, meta
 
@@ -165,7 +167,5 @@ def saved_configs(out: str | None) -> tuple[ModelConfig, TrainConfig]:
         raise RnnkitError("--resume needs --out DIR, the run folder to continue")
     directory = run_folder(out, "lm", resume=True, create=False) / "checkpoint"
     _, meta = load_checkpoint(directory)
-    try:
-        return ModelConfig(**meta["model_config"]), TrainConfig(**meta["train_config"])
-    except (KeyError, TypeError) as e:
-        raise RnnkitError(f"corrupt checkpoint {directory}: config.json lacks {e}") from None
+    return (saved_config(ModelConfig, meta, "model_config", where=directory),
+            saved_config(TrainConfig, meta, "train_config", where=directory))

@@ -7,7 +7,7 @@ the class labels and the training class counts (for the majority-class baseline)
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 import torch
 
@@ -17,7 +17,8 @@ from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.classifier import build_classifier, class_probabilities, classification_loss
 from rnnkit.tasks.configs import ClassifierConfig, ClassifyDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config, split_indices
-from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
+from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "classify"
@@ -120,7 +121,9 @@ def train_classifier(model_config: ClassifierConfig, data_config: ClassifyDataCo
     val = Encoded(val_texts, vocab, d.tokens, d.max_len, encode_labels(val_labels, classes, where))
     data = ShuffledBatches(train, flags.batch_size, flags.seed)
     config = make_train_config(flags, data.sampler.steps_per_epoch, d.epochs)
-    model = build_classifier(len(vocab), len(classes), m)
+    model = build_within_memory(lambda: build_classifier(len(vocab), len(classes), m), resolve_device(flags.device),
+                                activations=ACTIVATION_FLOATS_PER_UNIT * flags.batch_size * (d.max_len or 200) * m.hidden
+                                * m.layers * (2 if m.bidirectional else 1))
     counts = torch.bincount(train.labels, minlength=len(classes)).tolist()
     meta = {"task": TASK, "configs": {"model": asdict(m), "data": asdict(d), "train": asdict(flags)},
             "vocab": vocab.tokens, "classes": classes, "class_counts": counts}
@@ -152,13 +155,10 @@ def load_classifier(path, device: str = "cpu"):
     weights, meta = load_checkpoint(path)
     if meta.get("task") != TASK:
         raise RnnkitError(f"checkpoint {path} is not a text classifier (its task is {meta.get('task')!r})")
-    try:
-        known = {f.name for f in fields(ClassifierConfig)}
-        model_config = ClassifierConfig(**{k: v for k, v in meta["configs"]["model"].items() if k in known})
-        vocab, classes = TokenVocab(meta["vocab"]), meta["classes"]
-    except (KeyError, TypeError) as e:
-        raise RnnkitError(f"corrupt checkpoint {path}: config.json lacks {e}") from None
-    model = build_classifier(len(vocab), len(classes), model_config)
+    model_config = saved_config(ClassifierConfig, meta, "configs", "model", where=path)
+    saved_config(ClassifyDataConfig, meta, "configs", "data", where=path)
+    vocab, classes = TokenVocab(saved_vocab(meta, "vocab", path)), saved_vocab(meta, "classes", path)
+    model = build_within_memory(lambda: build_classifier(len(vocab), len(classes), model_config), "cpu", training=False)
     load_weights(model, weights, path)
     return model.to(resolve_device(device)).eval(), vocab, classes, meta
 

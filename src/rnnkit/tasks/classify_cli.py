@@ -4,7 +4,6 @@ imported inside the handlers)."""
 from __future__ import annotations
 
 import json
-import sys
 
 
 def _classes():
@@ -33,8 +32,9 @@ def cmd_eval(args) -> int:
           f"(majority class {s['majority_class']!r}: {s['majority_accuracy']:.2%})")
     print(format_confusion(s["classes"], s["confusion"]))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"data": args.data, "checkpoint": args.checkpoint, **s}, f, indent=2)
+        from rnnkit.train.files import write_text
+
+        write_text(args.json, json.dumps({"data": args.data, "checkpoint": args.checkpoint, **s}, indent=2))
     return 0
 
 
@@ -42,7 +42,9 @@ def cmd_predict(args) -> int:
     from rnnkit.errors import RnnkitError
     from rnnkit.tasks.classify import predict_texts
 
-    texts = args.texts if args.texts and args.texts != ["-"] else [l for l in sys.stdin.read().splitlines() if l.strip()]
+    from rnnkit.data.text import stdin_lines
+
+    texts = args.texts if args.texts and args.texts != ["-"] else stdin_lines("texts to classify")
     if not texts:
         raise RnnkitError("no text to classify: give texts as arguments or one per line on stdin")
     for text, (label, p) in zip(texts, predict_texts(args.checkpoint, texts, args.device)):
@@ -61,7 +63,7 @@ def cmd_authors(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments
+    from rnnkit.cli_args import add_config_arguments, output_file, positive_int, seed
 
     classify = subparsers.add_parser("classify", help="many-to-one text classification (sentiment, author, ...)")
     sub = classify.add_subparsers(dest="classify_command", metavar="action", required=True)
@@ -79,7 +81,7 @@ def register(subparsers) -> None:
     p = sub.add_parser("eval", help="accuracy and confusion matrix of a trained classifier on a labelled file")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--data", required=True, help="TSV/CSV file with the same columns as the training file")
-    p.add_argument("--json", default=None, help="also write the scores to this JSON file")
+    p.add_argument("--json", type=output_file, default=None, help="also write the scores to this JSON file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_eval)
 
@@ -91,7 +93,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("authors", help="write train/val/test TSVs of (line, speaker) from a play text (tinyshakespeare)")
     p.add_argument("--corpus", required=True, help="text with speaker lines such as 'First Citizen:' before each speech")
-    p.add_argument("--top", type=int, default=10, help="keep the N speakers with the most lines (default: 10)")
+    p.add_argument("--top", type=positive_int, default=10, help="keep the N speakers with the most lines (default: 10)")
     p.add_argument("--out", required=True, help="folder for train.tsv, val.tsv and test.tsv")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split by speech, 80/10/10 (default: 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the split by speech, 80/10/10 (default: 0)")
     p.set_defaults(func=cmd_authors)

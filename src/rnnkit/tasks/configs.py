@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, make_dataclass
 
-from rnnkit.train.config import TrainConfig, opt
+from rnnkit.train.config import (
+    CELL_NAMES, DROPOUT, ENGINE_NAMES, FRACTION, INIT_NAMES, TrainConfig, opt,
+)
 
 #: The fields of ``TrainConfig`` that mean the same for every task (the rest are about text streams).
 GENERIC = ("batch_size", "steps", "time", "lr", "optimizer", "momentum", "weight_decay", "schedule", "warmup",
@@ -17,55 +19,64 @@ GENERIC = ("batch_size", "steps", "time", "lr", "optimizer", "momentum", "weight
 
 def training_flags(name: str, **overrides):
     """A dataclass of the generic ``TrainConfig`` fields, for ``add_config_arguments``; ``overrides``
-    maps a field to a new default, or to ``(default, help)``."""
+    maps a field to a new default, or to ``(default, help)`` or ``(default, help, {valid range})``
+    (``{"allow_zero": True}`` where 0 gets a meaning). The fields keep ``TrainConfig``'s ranges."""
     spec = []
     for f in fields(TrainConfig):
         if f.name not in GENERIC:
             continue
-        default, help_text = f.default, f.metadata["help"]
+        default, help_text, meta = f.default, f.metadata["help"], dict(f.metadata)
         if f.name in overrides:
             new = overrides[f.name]
-            default, help_text = new if isinstance(new, tuple) else (new, help_text)
-        spec.append((f.name, f.type, field(default=default, metadata={"help": help_text})))
+            default, help_text, extra = (*new, {})[:3] if isinstance(new, tuple) else (new, help_text, {})
+            meta.update(extra)
+        spec.append((f.name, f.type, field(default=default, metadata={**meta, "help": help_text})))
     return make_dataclass(name, spec)
 
 
 # ------------------------------------------------------------------ classify
 @dataclass
 class ClassifierConfig:
-    model: str = opt("rnn", "rnn (the recurrent classifier) or bow (bag-of-tokens logistic regression, a baseline)")
-    embedding: int = opt(128, "embedding size of the tokens")
-    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)")
-    hidden: int = opt(128, "hidden units per layer and direction")
-    layers: int = opt(1, "stacked recurrent layers")
+    model: str = opt("rnn", "rnn (the recurrent classifier) or bow (bag-of-tokens logistic regression, a baseline)",
+                     choices=("rnn", "bow"))
+    embedding: int = opt(128, "embedding size of the tokens", low=1)
+    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)", choices=CELL_NAMES)
+    hidden: int = opt(128, "hidden units per layer and direction", low=1)
+    layers: int = opt(1, "stacked recurrent layers", low=1)
     bidirectional: bool = opt(False, "read each text in both directions and concatenate the two states")
-    pooling: str = opt("last", "outputs -> one vector: last (final state of each direction), mean or max over time")
-    dense: int = opt(0, "units of a ReLU layer between the pooled vector and the output layer (0: none)")
-    dropout: float = opt(0.0, "dropout on the embeddings and between recurrent layers")
-    head_dropout: float = opt(0.0, "dropout just before the output layer")
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
+    pooling: str = opt("last", "outputs -> one vector: last (final state of each direction), mean or max over time",
+                       choices=("last", "mean", "max"))
+    dense: int = opt(0, "units of a ReLU layer between the pooled vector and the output layer (0: none)", low=0)
+    dropout: float = opt(0.0, "dropout on the embeddings and between recurrent layers", **DROPOUT)
+    head_dropout: float = opt(0.0, "dropout just before the output layer", **DROPOUT)
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
+                    choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan")
+    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan",
+                      choices=ENGINE_NAMES)
 
 
 @dataclass
 class ClassifyDataConfig:
     train: str | None = opt(None, "TSV/CSV training file with a header line: a text column and a label column")
     val: str | None = opt(None, "validation file for early stopping (without it, a random --val-fraction of --train)")
-    val_fraction: float = opt(0.2, "fraction of --train held out for validation when there is no --val")
+    val_fraction: float = opt(0.2, "fraction of --train held out for validation when there is no --val",
+                               **FRACTION)
     text_column: str | None = opt(None, "name (or 0-based index) of the text column (otherwise text, sentence or the first)")
     label_column: str | None = opt(None, "name (or 0-based index) of the label column (otherwise label or the last)")
-    tokens: str = opt("word", "tokens: word (lowercased words and punctuation) or char (characters)")
-    min_freq: int = opt(1, "training tokens seen fewer times become <unk>")
-    max_vocab: int = opt(0, "keep only the most frequent tokens, <pad> and <unk> included (0: all)")
-    max_len: int = opt(0, "truncate each text to its first N tokens (0: no limit)")
-    epochs: float = opt(0.0, "passes over the training set; when > 0 it sets --steps")
+    tokens: str = opt("word", "tokens: word (lowercased words and punctuation) or char (characters)",
+                     choices=("word", "char"))
+    min_freq: int = opt(1, "training tokens seen fewer times become <unk>", low=1)
+    max_vocab: int = opt(0, "keep only the most frequent tokens, <pad> and <unk> included (0: all)",
+                         low=3, allow_zero=True)
+    max_len: int = opt(0, "truncate each text to its first N tokens (0: no limit)", low=0)
+    epochs: float = opt(0.0, "passes over the training set; when > 0 it sets --steps", low=0.0)
 
 
 ClassifyTrainFlags = training_flags(
     "ClassifyTrainFlags", steps=3000, lr=1e-3, warmup=0, schedule="constant", log_every=50, batch_size=32,
-    eval_every=(0, "evaluate on the validation set every N steps (0: once per epoch)"),
-    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
+    eval_every=(0, "evaluate on the validation set every N steps (0: once per epoch)", {"allow_zero": True}),
+    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)", {"allow_zero": True}),
     patience=(3, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
 )
 
@@ -85,16 +96,20 @@ PRESETS = {
 # ------------------------------------------------------------------ forecast
 @dataclass
 class ForecasterConfig:
-    model: str = opt("rnn", "rnn, or a baseline: mlp (feed-forward net on the sliding window), conv (1-D convolution)")
-    mode: str = opt("many-to-one", "many-to-one (one forecast per window) or many-to-many (a forecast at every step; rnn)")
-    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)")
-    hidden: int = opt(64, "hidden units per layer (rnn, mlp) or channels (conv)")
-    layers: int = opt(1, "stacked layers (recurrent, dense or convolutional)")
-    kernel: int = opt(3, "kernel size of the conv baseline")
-    dropout: float = opt(0.0, "dropout between layers and before the output layer")
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
+    model: str = opt("rnn", "rnn, or a baseline: mlp (feed-forward net on the sliding window), conv (1-D convolution)",
+                     choices=("rnn", "mlp", "conv"))
+    mode: str = opt("many-to-one", "many-to-one (one forecast per window) or many-to-many (a forecast at every step; rnn)",
+                    choices=("many-to-one", "many-to-many"))
+    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)", choices=CELL_NAMES)
+    hidden: int = opt(64, "hidden units per layer (rnn, mlp) or channels (conv)", low=1)
+    layers: int = opt(1, "stacked layers (recurrent, dense or convolutional)", low=1)
+    kernel: int = opt(3, "kernel size of the conv baseline", low=1)
+    dropout: float = opt(0.0, "dropout between layers and before the output layer", **DROPOUT)
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
+                    choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan")
+    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan",
+                      choices=ENGINE_NAMES)
 
 
 @dataclass
@@ -102,22 +117,26 @@ class ForecastDataConfig:
     data: str | None = opt(None, "CSV file with a header, a date column and a value column")
     date_column: str | None = opt(None, "name (or 0-based index) of the date column (otherwise the first)")
     value_column: str | None = opt(None, "name (or 0-based index) of the value column (otherwise the second)")
-    window: int = opt(24, "values the model reads before each forecast")
-    horizon: int = opt(1, "steps ahead to forecast and score")
-    strategy: str = opt("recursive", "multi-step forecasts: recursive (one step, fed back) or direct (all steps at once)")
-    test_fraction: float = opt(0.2, "last fraction of the series held out for the test")
-    val_fraction: float = opt(0.1, "last fraction of the rest used for validation and early stopping")
-    scale: str = opt("standard", "scaling fitted on the training part: standard, minmax, none")
+    window: int = opt(24, "values the model reads before each forecast", low=1)
+    horizon: int = opt(1, "steps ahead to forecast and score", low=1)
+    strategy: str = opt("recursive", "multi-step forecasts: recursive (one step, fed back) or direct (all steps at once)",
+                        choices=("recursive", "direct"))
+    test_fraction: float = opt(0.2, "last fraction of the series held out for the test", **FRACTION)
+    val_fraction: float = opt(0.1, "last fraction of the rest used for validation and early stopping",
+                               **FRACTION)
+    scale: str = opt("standard", "scaling fitted on the training part: standard, minmax, none",
+                     choices=("standard", "minmax", "none"))
     log: bool = opt(False, "model the logarithm of the values (multiplicative seasonality; values must be > 0)")
     residual: bool = opt(True, "predict the change from the last value read rather than the value itself")
-    season: int = opt(0, "season length m of the seasonal-naive baseline (0: 12 for monthly, 365 for daily data)")
-    epochs: float = opt(0.0, "passes over the training windows; when > 0 it sets --steps")
+    season: int = opt(0, "season length m of the seasonal-naive baseline (0: 12 for monthly, 365 for daily data)",
+                     low=0)
+    epochs: float = opt(0.0, "passes over the training windows; when > 0 it sets --steps", low=0.0)
 
 
 ForecastTrainFlags = training_flags(
     "ForecastTrainFlags", steps=2000, lr=2e-3, warmup=50, batch_size=32, log_every=50,
-    eval_every=(50, "evaluate on the validation windows every N steps (0: once per epoch)"),
-    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
+    eval_every=(50, "evaluate on the validation windows every N steps (0: once per epoch)", {"allow_zero": True}),
+    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)", {"allow_zero": True}),
     patience=(10, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
 )
 
@@ -125,41 +144,48 @@ ForecastTrainFlags = training_flags(
 # ------------------------------------------------------------------ translate
 @dataclass
 class Seq2SeqConfig:
-    cell: str = opt("lstm", "recurrent cell of the encoder and the decoder (see `rnnkit cells`)")
-    embedding: int = opt(256, "embedding size of the source and target words")
-    hidden: int = opt(256, "hidden units per layer (per direction in the encoder)")
-    layers: int = opt(1, "stacked recurrent layers in the encoder and in the decoder")
+    cell: str = opt("lstm", "recurrent cell of the encoder and the decoder (see `rnnkit cells`)",
+                    choices=CELL_NAMES)
+    embedding: int = opt(256, "embedding size of the source and target words", low=1)
+    hidden: int = opt(256, "hidden units per layer (per direction in the encoder)", low=1)
+    layers: int = opt(1, "stacked recurrent layers in the encoder and in the decoder", low=1)
     bidirectional: bool = opt(True, "bidirectional encoder; its two final states are merged into the decoder's first")
     attention: str = opt("bahdanau", "none (the decoder sees only the encoder's final state), bahdanau (additive, "
-                         "query s_{t-1}), luong (general, query h_t)")
-    dropout: float = opt(0.2, "dropout on the embeddings, between layers and before the output layer")
+                         "query s_{t-1}), luong (general, query h_t)", choices=("none", "bahdanau", "luong"))
+    dropout: float = opt(0.2, "dropout on the embeddings, between layers and before the output layer", **DROPOUT)
     output: str = opt("adaptive", "output layer: full softmax, or adaptive softmax (frequent words in a head, rare ones in "
-                      "smaller clusters: several times faster with a large vocabulary)")
+                      "smaller clusters: several times faster with a large vocabulary)", choices=("full", "adaptive"))
     teacher_forcing: float = opt(1.0, "probability, per word in training, of feeding the decoder the true previous "
-                                 "word rather than its own prediction")
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral")
+                                 "word rather than its own prediction", low=0.0, high=1.0)
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
+                    choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch")
+    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch",
+                      choices=ENGINE_NAMES)
 
 
 @dataclass
 class TranslateDataConfig:
     data: str | None = opt(None, "sentence pairs, one 'source<TAB>target' per line (e.g. ../shared/data/eng-fra/eng-fra.txt)")
     reverse: bool = opt(False, "translate from the second column to the first")
-    max_words: int = opt(10, "keep pairs whose sides both have at most N words (after normalisation)")
-    accents: str = opt("strip", "strip (NFD, accents dropped, the tutorial's) or keep accents")
-    min_freq: int = opt(2, "words seen fewer times in training become <unk>")
-    val_fraction: float = opt(0.02, "fraction of the distinct source sentences held out for validation")
-    test_fraction: float = opt(0.04, "fraction of the distinct source sentences held out for the test")
-    split_seed: int = opt(0, "seed of the train/validation/test split (by source sentence)")
-    epochs: float = opt(0.0, "passes over the training pairs; when > 0 it sets --steps")
-    eval_bleu: int = opt(500, "validation sentences translated greedily at each evaluation for a BLEU score (0: off)")
+    max_words: int = opt(10, "keep pairs whose sides both have at most N words (after normalisation)", low=1)
+    accents: str = opt("strip", "strip (NFD, accents dropped, the tutorial's) or keep accents",
+                      choices=("strip", "keep"))
+    min_freq: int = opt(2, "words seen fewer times in training become <unk>", low=1)
+    val_fraction: float = opt(0.02, "fraction of the distinct source sentences held out for validation",
+                                **FRACTION)
+    test_fraction: float = opt(0.04, "fraction of the distinct source sentences held out for the test",
+                                 **FRACTION)
+    split_seed: int = opt(0, "seed of the train/validation/test split (by source sentence)", low=0)
+    epochs: float = opt(0.0, "passes over the training pairs; when > 0 it sets --steps", low=0.0)
+    eval_bleu: int = opt(500, "validation sentences translated greedily at each evaluation for a BLEU score (0: off)",
+                         low=0)
 
 
 TranslateTrainFlags = training_flags(
     "TranslateTrainFlags", steps=20000, lr=2e-3, warmup=200, batch_size=64, log_every=50,
-    eval_every=(500, "evaluate on the validation pairs every N steps (0: once per epoch)"),
-    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)"),
+    eval_every=(500, "evaluate on the validation pairs every N steps (0: once per epoch)", {"allow_zero": True}),
+    checkpoint_every=(0, "write a checkpoint every N steps (0: at every evaluation)", {"allow_zero": True}),
     patience=(0, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
 )
 
@@ -170,17 +196,24 @@ DECODERS = ("greedy", "beam", "sample", "exhaustive")
 @dataclass
 class DecodeOptions:
     decoder: str = opt("beam", "greedy, beam, sample (temperature, top-k, top-p) or exhaustive (over a shortlist)")
-    beam: int = opt(5, "beam width (beam search)")
-    length_penalty: float = opt(1.0, "rank beam and exhaustive outputs by log p / length ** this (0: raw log p)")
-    n_best: int = opt(1, "translations per sentence, best first, with their scores (beam, sample, exhaustive)")
-    temperature: float = opt(1.0, "sampling temperature: < 1 sharpens the distribution, > 1 flattens it")
-    top_k: int = opt(0, "sample only from the k most probable words (0: off)")
-    top_p: float = opt(0.0, "sample only from the smallest set of words with probability >= p (0: off)")
-    seed: int = opt(0, "random seed of sampling")
-    shortlist: int = opt(8, "exhaustive search: the words searched over (the most probable along the greedy output)")
-    max_candidates: int = opt(1_000_000, "exhaustive search: refuse when shortlist ** max-output exceeds this")
-    max_output: int = opt(0, "longest translation in words (0: twice the training length limit, plus 2)")
-    batch_size: int = opt(128, "sentences decoded together")
+    beam: int = opt(5, "beam width (beam search)", low=1)
+    length_penalty: float = opt(1.0, "rank beam and exhaustive outputs by log p / length ** this (0: raw log p)",
+                               low=0.0)
+    n_best: int = opt(1, "translations per sentence, best first, with their scores (beam, sample, exhaustive)",
+                     low=1)
+    temperature: float = opt(1.0, "sampling temperature: < 1 sharpens the distribution, > 1 flattens it",
+                              above=0.0)
+    top_k: int = opt(0, "sample only from the k most probable words (0: off)", low=0)
+    top_p: float = opt(0.0, "sample only from the smallest set of words with probability >= p (0: off)",
+                        low=0.0, high=1.0)
+    seed: int = opt(0, "random seed of sampling", low=0)
+    shortlist: int = opt(8, "exhaustive search: the words searched over (the most probable along the greedy output)",
+                        low=1)
+    max_candidates: int = opt(1_000_000, "exhaustive search: refuse when shortlist ** max-output exceeds this",
+                             low=1)
+    max_output: int = opt(0, "longest translation in words (0: twice the training length limit, plus 2)",
+                         low=0)
+    batch_size: int = opt(128, "sentences decoded together", low=1)
 
     def check(self) -> None:
         from rnnkit.errors import RnnkitError, unknown_choice

@@ -10,7 +10,8 @@ step ahead. MASE divides the MAE by the mean absolute one-step change in the tra
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+import math
+from dataclasses import asdict
 
 import numpy as np
 import torch
@@ -20,7 +21,8 @@ from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.forecaster import build_forecaster
 from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
-from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config
+from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "forecast"
@@ -141,7 +143,8 @@ def train_forecaster(model_config: ForecasterConfig, data_config: ForecastDataCo
     many = m.mode == "many-to-many"
     x, y = s.windows(d.window, s.split.val_start - s.outputs, many)
     vx, vy = s.windows(s.split.val_start, s.split.test_start - s.outputs, many)
-    model = build_forecaster(d.window, s.outputs, m)
+    model = build_within_memory(lambda: build_forecaster(d.window, s.outputs, m), resolve_device(flags.device),
+                                activations=ACTIVATION_FLOATS_PER_UNIT * flags.batch_size * d.window * m.hidden * m.layers)
     run_dir = run_folder(flags.out, "forecast", flags.resume, create=False)  # made once the inputs are known good
     data = WindowBatches(x, y, flags.batch_size, flags.seed)
     config = make_train_config(flags, data.sampler.steps_per_epoch, d.epochs)
@@ -183,13 +186,16 @@ def load_forecaster(path, device: str = "cpu"):
     weights, meta = load_checkpoint(path)
     if meta.get("task") != TASK:
         raise RnnkitError(f"checkpoint {path} is not a forecaster (its task is {meta.get('task')!r})")
+    model_config = saved_config(ForecasterConfig, meta, "configs", "model", where=path)
+    d = saved_config(ForecastDataConfig, meta, "configs", "data", where=path)
+    s = meta.get("scaler")
+    if not isinstance(s, dict) or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in s.values()):
+        raise RnnkitError(f"corrupt checkpoint {path}: scaler must be an object of finite numbers")
     try:
-        model_config = ForecasterConfig(**{k: v for k, v in meta["configs"]["model"].items()
-                                           if k in {f.name for f in fields(ForecasterConfig)}})
-        d = ForecastDataConfig(**meta["configs"]["data"])
-        scaler = Scaler(**meta["scaler"])
-    except (KeyError, TypeError) as e:
-        raise RnnkitError(f"corrupt checkpoint {path}: config.json lacks {e}") from None
-    model = build_forecaster(d.window, d.horizon if d.strategy == "direct" else 1, model_config)
+        scaler = Scaler(**s)
+    except TypeError as e:
+        raise RnnkitError(f"corrupt checkpoint {path}: scaler does not fit ({e})") from None
+    model = build_within_memory(lambda: build_forecaster(d.window, d.horizon if d.strategy == "direct" else 1,
+                                                         model_config), "cpu", training=False)
     load_weights(model, weights, path)
     return model.to(resolve_device(device)).eval(), d, scaler, meta

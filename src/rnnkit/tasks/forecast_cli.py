@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rnnkit.train.files import save_figure, write_text
+
 
 def _classes():
     from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig, ForecastTrainFlags
@@ -39,8 +41,7 @@ def plot_hold_out(series, arrays: dict, path, title: str) -> None:
     ax.set_ylabel(series.name)
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_future(series, dates: list[str], values, path, title: str) -> None:
@@ -57,12 +58,22 @@ def plot_future(series, dates: list[str], values, path, title: str) -> None:
     ax.set_ylabel(series.name)
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _jsonable(scores: dict) -> dict:
     return {k: {m: v for m, v in r.items()} for k, r in scores.items()}
+
+
+def _data_path(args, d) -> str:
+    """``--data``, else the training file named in the checkpoint, said before it is read (a
+    checkpoint is data from elsewhere: its paths are not followed silently)."""
+    import sys
+
+    if args.data:
+        return args.data
+    print(f"--data not given: reading {d.data}, the training file named in the checkpoint", file=sys.stderr)
+    return d.data
 
 
 def cmd_train(args) -> int:
@@ -72,7 +83,7 @@ def cmd_train(args) -> int:
     c = configs_from_args(args, _classes())
     summary = train_forecaster(c["model"], c["data"], c["train"])
     run_dir = Path(summary["run_dir"])
-    (run_dir / "results.json").write_text(json.dumps({"horizon": c["data"].horizon, "scores": _jsonable(summary["scores"])}, indent=2))
+    write_text(run_dir / "results.json", json.dumps({"horizon": c["data"].horizon, "scores": _jsonable(summary["scores"])}, indent=2))
     s = summary["setup"]
     plot_hold_out(s.series, summary["arrays"], run_dir / "forecast.png",
                   f"{Path(c['data'].data).name}: {c['model'].model} on the hold-out")
@@ -85,8 +96,7 @@ def cmd_eval(args) -> int:
     from rnnkit.tasks.forecast import Setup, format_scores, hold_out_scores, load_forecaster
 
     model, d, scaler, _ = load_forecaster(args.checkpoint, args.device)
-    if args.data:
-        d.data = args.data
+    d.data = _data_path(args, d)
     s = Setup(read_series(d.data, d.date_column, d.value_column), d, scaler)
     scores, arrays = hold_out_scores(model, s)
     print(f"{d.data}: {len(s.test_origins())} forecast origins in the last {len(s.series) - s.split.test_start} values")
@@ -94,7 +104,7 @@ def cmd_eval(args) -> int:
     if args.plot:
         plot_hold_out(s.series, arrays, args.plot, f"{Path(d.data).name}: hold-out forecasts")
     if args.json:
-        Path(args.json).write_text(json.dumps({"data": d.data, "horizon": d.horizon, "scores": _jsonable(scores)}, indent=2))
+        write_text(args.json, json.dumps({"data": d.data, "horizon": d.horizon, "scores": _jsonable(scores)}, indent=2))
     return 0
 
 
@@ -106,15 +116,19 @@ def cmd_predict(args) -> int:
     from rnnkit.tasks.forecast import forecast, load_forecaster
 
     model, d, scaler, _ = load_forecaster(args.checkpoint, args.device)
-    series = read_series(args.data or d.data, d.date_column, d.value_column)
+    series = read_series(_data_path(args, d), d.date_column, d.value_column)
     steps = args.steps or d.horizon
     if steps < 1:
         raise RnnkitError(f"--steps must be a positive integer, got {steps}")
     if len(series) < d.window:
         raise RnnkitError(f"the series has {len(series)} values, shorter than the model's window of {d.window}")
+    try:  # the dates first: a forecast past year 9999 fails at once, not after the model has run
+        dates = series.future_dates(steps) or [f"+{i + 1}" for i in range(steps)]
+    except (OverflowError, ValueError):
+        raise RnnkitError(f"--steps {steps} reaches past the year 9999 from {series.dates[-1]:%Y-%m-%d}; "
+                          "ask for fewer steps") from None
     z = scaler.transform(series.values)
     values = scaler.inverse(forecast(model, z, np.array([len(z)]), d.window, steps, d.strategy, d.residual)[0])
-    dates = series.future_dates(steps) or [f"+{i + 1}" for i in range(steps)]
     for date, value in zip(dates, values):
         print(f"{date},{value:.6g}")
     if args.plot:
@@ -123,7 +137,7 @@ def cmd_predict(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments
+    from rnnkit.cli_args import add_config_arguments, number, output_file
 
     fc = subparsers.add_parser("forecast", help="forecast a univariate time series (RNN or the course's baselines)")
     sub = fc.add_subparsers(dest="forecast_command", metavar="action", required=True)
@@ -140,15 +154,15 @@ def register(subparsers) -> None:
     p = sub.add_parser("eval", help="MAE, RMSE and MASE of a trained forecaster on the hold-out of a series")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--data", default=None, help="CSV to score (default: the training file)")
-    p.add_argument("--plot", default=None, help="write a PNG of the hold-out forecasts here")
-    p.add_argument("--json", default=None, help="also write the scores to this JSON file")
+    p.add_argument("--plot", type=output_file, default=None, help="write a PNG of the hold-out forecasts here")
+    p.add_argument("--json", type=output_file, default=None, help="also write the scores to this JSON file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("predict", help="forecast the values after the end of a series (date,value lines)")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--data", default=None, help="CSV whose continuation to forecast (default: the training file)")
-    p.add_argument("--steps", type=int, default=0, help="steps to forecast (default: the model's horizon)")
-    p.add_argument("--plot", default=None, help="write a PNG of the history and the forecast here")
+    p.add_argument("--steps", type=number(int, low=1, high=100_000, allow_zero=True), default=0, help="steps to forecast (default: the model's horizon)")
+    p.add_argument("--plot", type=output_file, default=None, help="write a PNG of the history and the forecast here")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_predict)

@@ -6,6 +6,7 @@ the trainer's ``TrainConfig`` built from the task's training flags.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import torch
 from rnnkit.cli_args import given
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.tasks.configs import GENERIC
-from rnnkit.train.checkpoint import load_checkpoint
+from rnnkit.train.checkpoint import load_checkpoint, saved_config
 from rnnkit.train.config import RESUMABLE, TrainConfig
 
 class EpochSampler:
@@ -57,15 +58,19 @@ def configs_from_args(args, classes: dict, presets: dict | None = None, preset: 
     if train.get("resume"):
         if preset:
             raise RnnkitError("--preset cannot be combined with --resume (the run keeps its saved settings)")
-        saved = saved_meta(train.get("out"))["configs"]
+        saved = saved_meta(train.get("out"))
         configs = {}
         for key, cls in classes.items():
+            stored = asdict(saved_config(cls, saved, "configs", key, where=train.get("out")))  # checked: data
             for name, value in values[key].items():
-                if not (key == "train" and name in RESUMABLE) and value != saved[key].get(name):
+                if not (key == "train" and name in RESUMABLE) and value != stored.get(name):
                     raise RnnkitError(
-                        f"--{name.replace('_', '-')} cannot change when resuming (the run used {saved[key].get(name)!r});"
+                        f"--{name.replace('_', '-')} cannot change when resuming (the run used {stored.get(name)!r});"
                         f" only these may: {', '.join('--' + n.replace('_', '-') for n in sorted(RESUMABLE & set(GENERIC)))}")
-            configs[key] = cls(**{**saved[key], **values[key]})
+            configs[key] = cls(**{**stored, **values[key]})
+            for name in ("data", "train", "val"):  # paths from the checkpoint are said before they are read
+                if key == "data" and name not in values[key] and stored.get(name) is not None:
+                    print(f"resuming: reading --{name} {stored[name]}, named in the checkpoint", file=sys.stderr)
         return configs
     named = {name for part in values.values() for name in part}
     if {"steps", "epochs"} <= named:

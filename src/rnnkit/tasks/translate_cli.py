@@ -60,8 +60,9 @@ def cmd_eval(args) -> int:
             print(f"    {src}  ->  {out}   [reference: {refs[0]}]")
     print(f"sacrebleu: {s['signature']}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"data": str(path), "checkpoint": args.checkpoint, "scores": results}, f, indent=2)
+        from rnnkit.train.files import write_text
+
+        write_text(args.json, json.dumps({"data": str(path), "checkpoint": args.checkpoint, "scores": results}, indent=2))
     return 0
 
 
@@ -70,7 +71,9 @@ def cmd_translate(args) -> int:
     from rnnkit.tasks.translate import load_translator
     from rnnkit.tasks.translate_decode import translate_tokens
 
-    lines = args.sentences if args.sentences and args.sentences != ["-"] else sys.stdin.read().splitlines()
+    from rnnkit.data.text import stdin_lines
+
+    lines = args.sentences if args.sentences and args.sentences != ["-"] else stdin_lines("sentences to translate")
     sentences = [l for l in lines if l.strip()]
     if not sentences:
         raise RnnkitError("no sentence to translate: give sentences as arguments or one per line on stdin")
@@ -115,7 +118,7 @@ def cmd_translate(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments
+    from rnnkit.cli_args import add_config_arguments, count, output_file
     from rnnkit.tasks.configs import DecodeOptions
 
     tr = subparsers.add_parser("translate", help="encoder-decoder translation (English -> French, ...) with attention")
@@ -132,9 +135,9 @@ def register(subparsers) -> None:
     p = sub.add_parser("eval", help="corpus BLEU and chrF (sacrebleu) on the run's test split or a pairs file")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--data", default=None, help="pairs to score (default: the run folder's test.tsv)")
-    p.add_argument("--limit", type=int, default=0, help="score only the first N source sentences (0: all)")
-    p.add_argument("--examples", type=int, default=3, help="print the first N translations of each decoder")
-    p.add_argument("--json", default=None, help="also write the scores to this JSON file")
+    p.add_argument("--limit", type=count, default=0, help="score only the first N source sentences (0: all)")
+    p.add_argument("--examples", type=count, default=3, help="print the first N translations of each decoder")
+    p.add_argument("--json", type=output_file, default=None, help="also write the scores to this JSON file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     add_config_arguments(p, DecodeOptions, "decoding (--decoder takes a comma-separated list: greedy,beam)")
     p.set_defaults(func=cmd_eval)
@@ -142,9 +145,9 @@ def register(subparsers) -> None:
     p = sub.add_parser("translate", help="translate sentences given as arguments (or on stdin, one per line)")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("sentences", nargs="*", help="sentences to translate; none (or -) reads lines from stdin")
-    p.add_argument("--max-input", type=int, default=0,
+    p.add_argument("--max-input", type=count, default=0,
                    help="truncate longer inputs to N words, with a warning (0: the training length limit)")
-    p.add_argument("--attention", default=None, help="write the first sentence's attention matrix as a PNG heat-map")
+    p.add_argument("--attention", type=output_file, default=None, help="write the first sentence's attention matrix as a PNG heat-map")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     add_config_arguments(p, DecodeOptions, "decoding")
     p.set_defaults(func=cmd_translate)

@@ -10,6 +10,7 @@ the two renames.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from rnnkit import __version__
 from rnnkit.errors import RnnkitError
+from rnnkit.train.files import disk_error, lock_run
 
 MODEL_FILE, CONFIG_FILE, TRAINER_FILE = "model.safetensors", "config.json", "trainer.safetensors"
 
@@ -36,19 +38,26 @@ def save_checkpoint(directory, weights: dict, meta: dict, trainer: dict | None =
     """Atomically write a checkpoint folder. ``weights``/``trainer``: name -> tensor; ``meta``: JSON."""
     directory = Path(directory)
     tmp, old = directory.with_name(directory.name + ".tmp"), directory.with_name(directory.name + ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     # clone: tied weights share memory, which safetensors refuses; contiguous CPU copies are plain data
     plain = lambda d: {k: v.detach().to("cpu").contiguous().clone() for k, v in d.items()}
-    _fsync_write(tmp / MODEL_FILE, lambda p: save_file(plain(weights), str(p)))
-    if trainer is not None:
-        _fsync_write(tmp / TRAINER_FILE, lambda p: save_file(plain(trainer), str(p)))
     meta = {"rnnkit_version": __version__, **meta}
-    _fsync_write(tmp / CONFIG_FILE, lambda p: p.write_text(json.dumps(meta, indent=2)))
-    shutil.rmtree(old, ignore_errors=True)
-    if directory.exists():
-        os.replace(directory, old)
-    os.replace(tmp, directory)
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        _fsync_write(tmp / MODEL_FILE, lambda p: save_file(plain(weights), str(p)))
+        if trainer is not None:
+            _fsync_write(tmp / TRAINER_FILE, lambda p: save_file(plain(trainer), str(p)))
+        _fsync_write(tmp / CONFIG_FILE, lambda p: p.write_text(json.dumps(meta, indent=2)))
+        if directory.exists():  # else <dir>.old may be the only complete copy (an earlier write failed)
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(directory, old)
+        os.replace(tmp, directory)
+    except (OSError, SafetensorError) as e:  # a full disk, a read-only folder: the previous checkpoint stays
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not isinstance(e, OSError):
+            e = OSError(errno.ENOSPC if "space" in str(e).lower() else errno.EIO, str(e))
+        kept = "; the previous checkpoint is intact" if directory.exists() or old.exists() else ""
+        raise RnnkitError(f"{disk_error(e, f'the checkpoint {directory}')}{kept}") from None
     shutil.rmtree(old, ignore_errors=True)
     return directory
 
@@ -57,13 +66,15 @@ def run_folder(out: str | None, prefix: str, resume: bool, create: bool = True) 
     """The run folder: a new one (refusing to overwrite a run) or, with ``resume``, an existing one
     that holds a checkpoint. ``out`` None: ``runs/<prefix>-<time>``. ``create``: make the folder now."""
     run_dir = Path(out or time.strftime(f"runs/{prefix}-%Y%m%d-%H%M%S"))
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RnnkitError(f"--out {run_dir} is a file, not a folder; choose a folder name")
     has_run = (run_dir / "checkpoint").exists() or (run_dir / "checkpoint.old").exists()
     if resume and not has_run:
         raise RnnkitError(f"nothing to resume in {run_dir}: it has no checkpoint; drop --resume to start a run")
     if not resume and has_run:
         raise RnnkitError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
     if create:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        lock_run(run_dir)  # makes the folder; a second run on it is refused
     return run_dir
 
 
@@ -101,6 +112,10 @@ def load_checkpoint(path, with_trainer: bool = False):
             raise RnnkitError(f"corrupt checkpoint {directory}: {name} cannot be read ({e})") from None
 
     weights = read(MODEL_FILE)
+    bad = [k for k, v in weights.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise RnnkitError(f"corrupt checkpoint {directory}: weights {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} "
+                          "hold NaN or infinite values")
     if not with_trainer:
         return weights, meta
     return weights, meta, read(TRAINER_FILE)
@@ -144,3 +159,53 @@ def optimizer_from_tensors(tensors: dict, meta: dict) -> dict:
         idx, k = key.split(".", 1)
         state.setdefault(int(idx), {})[k] = v
     return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def check_resume_meta(meta: dict, trainer: dict, directory) -> None:
+    """The training state of a checkpoint, checked before ``--resume`` uses it: one line per problem."""
+
+    def bad(what: str):
+        return RnnkitError(f"corrupt checkpoint {directory}: {what}; it cannot be resumed")
+
+    step = meta.get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise bad(f"'step' must be an integer >= 0, got {step!r}")
+    t = meta.get("trainer")
+    if not isinstance(t, dict):
+        raise bad("config.json has no 'trainer' object (was it written by a finished evaluation, not a run?)")
+    kinds = {"optimizer": dict, "best": (int, float), "bad_evals": int, "elapsed": (int, float), "clipped": int}
+    for key, kind in kinds.items():
+        if not isinstance(t.get(key), kind) or isinstance(t.get(key), bool):
+            raise bad(f"trainer.{key} is {t.get(key)!r}")
+    if not isinstance(t["optimizer"].get("param_groups"), list) or not isinstance(t["optimizer"].get("scalars"), dict):
+        raise bad("trainer.optimizer lacks its param_groups or scalars")
+    if "state_structure" not in t or "rng.torch" not in trainer:
+        raise bad("the carried state or the random-number state is missing")
+
+
+def saved_config(cls, meta: dict, *keys: str, where):
+    """The config ``meta[keys[0]][keys[1]]...`` of a loaded checkpoint as a ``cls``, every field checked
+    against its declared type and range (``rnnkit.schema.check_config``): a checkpoint is data."""
+    from rnnkit.schema import check_config
+
+    value = meta
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            raise RnnkitError(f"corrupt checkpoint {where}: config.json lacks {'.'.join(keys)}")
+        value = value[key]
+    return check_config(cls, value, f"corrupt checkpoint {where}: {'.'.join(keys)}")
+
+
+def saved_vocab(meta: dict, key: str, where, chars: bool = False) -> list[str]:
+    """A vocabulary (or the class names) of a loaded checkpoint: distinct strings, single characters
+    for a character model."""
+    value = meta.get(key)
+    if chars and isinstance(value, str):
+        value = list(value)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise RnnkitError(f"corrupt checkpoint {where}: {key} must be a non-empty list of strings")
+    if chars and (bad := [v for v in value if len(v) != 1]):
+        raise RnnkitError(f"corrupt checkpoint {where}: {key} entry {bad[0]!r} is not a single character")
+    if len(set(value)) != len(value):
+        raise RnnkitError(f"corrupt checkpoint {where}: {key} has repeated entries")
+    return value

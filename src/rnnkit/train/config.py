@@ -9,60 +9,92 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-def opt(default, help: str, **meta):
+def opt(default, help: str, *, low=None, high=None, above=None, below=None, allow_zero=False, choices=None,
+        **meta):
+    """A config field: its default, its help text and its valid values, checked by one validator
+    (``rnnkit.schema``) on the command line and when a checkpoint's config is read: ``low <= v <= high``,
+    ``above < v < below``, ``allow_zero`` (0 is valid too: "off"), ``choices`` (names, or a function
+    returning them). Float fields must be finite."""
+    limits = dict(low=low, high=high, above=above, below=below, choices=choices)
+    meta.update({k: v for k, v in limits.items() if v is not None})
+    if allow_zero:
+        meta["allow_zero"] = True
     return field(default=default, metadata={"help": help, **meta})
+
+
+def registry(module: str, name: str):
+    """Choices read from a registry only when checked (``registry("rnnkit.cells", "CELLS")``), so
+    building the CLI never imports torch."""
+
+    def names():
+        import importlib
+
+        return tuple(getattr(importlib.import_module(module), name))
+
+    return names
+
+
+CELL_NAMES, INIT_NAMES = registry("rnnkit.cells", "CELLS"), registry("rnnkit.cells", "INITS")
+ENGINE_NAMES = registry("rnnkit.layers", "ENGINES")
+OPTIMIZER_NAMES, SCHEDULE_NAMES = registry("rnnkit.train.optim", "OPTIMIZERS"), registry("rnnkit.train.optim", "SCHEDULES")
+FRACTION = dict(above=0.0, below=1.0)  # an open interval: some of the data, never none or all
+DROPOUT = dict(low=0.0, below=1.0)
 
 
 @dataclass
 class ModelConfig:
     cell: str = opt("lstm", "recurrent cell: elman, elman-relu, elman-sigmoid, simple-lstm, lstm, "
-                    "peephole-lstm, coupled-lstm, gru, gru-course, mtrnn, mingru, minlstm")
-    hidden: int = opt(256, "hidden units per layer (per direction)")
-    layers: int = opt(2, "number of stacked recurrent layers")
-    embedding: int = opt(64, "embedding size for the input characters; 0 feeds one-hot vectors instead")
-    dropout: float = opt(0.0, "dropout on the embedding, between layers and before the output head")
+                    "peephole-lstm, coupled-lstm, gru, gru-course, mtrnn, mingru, minlstm", choices=CELL_NAMES)
+    hidden: int = opt(256, "hidden units per layer (per direction)", low=1)
+    layers: int = opt(2, "number of stacked recurrent layers", low=1)
+    embedding: int = opt(64, "embedding size for the input characters; 0 feeds one-hot vectors instead", low=0)
+    dropout: float = opt(0.0, "dropout on the embedding, between layers and before the output head", **DROPOUT)
     residual: bool = opt(False, "residual connections between layers of equal size")
     tie_weights: bool = opt(False, "share the embedding and output weights (needs --embedding equal to --hidden)")
-    init: str = opt("default", "initialisation of the recurrent weights: default, orthogonal, identity (IRNN), spectral")
-    spectral_radius: float = opt(1.0, "spectral radius of each recurrent weight block with --init spectral")
+    init: str = opt("default", "initialisation of the recurrent weights: default, orthogonal, identity (IRNN), spectral",
+                    choices=INIT_NAMES)
+    spectral_radius: float = opt(1.0, "spectral radius of each recurrent weight block with --init spectral",
+                                   above=0.0)
     forget_bias: float = opt(1.0, "forget-gate bias for cells with a forget gate (LSTM family; the GRU's update gate)")
-    tau: float = opt(2.0, "time constant of the MTRNN's leaky units (mtrnn only)")
+    tau: float = opt(2.0, "time constant of the MTRNN's leaky units (mtrnn only)", low=1.0)
     engine: str = opt("auto", "auto (torch's fused kernel where valid, the parallel scan for mingru/minlstm, "
-                      "else the loop), loop (readable), torch, scan")
+                      "else the loop), loop (readable), torch, scan", choices=ENGINE_NAMES)
 
 
 @dataclass
 class TrainConfig:
     corpus: str | None = opt(None, "UTF-8 text file to learn from (default: Python's standard-library source)")
-    val_fraction: float = opt(0.1, "last fraction of the corpus held out for validation")
-    seq_len: int = opt(128, "characters per truncated-BPTT chunk (backpropagation length)")
-    batch_size: int = opt(32, "parallel streams per batch")
+    val_fraction: float = opt(0.1, "last fraction of the corpus held out for validation", **FRACTION)
+    seq_len: int = opt(128, "characters per truncated-BPTT chunk (backpropagation length)", low=1)
+    batch_size: int = opt(32, "parallel streams per batch", low=1)
     state_reset: float = opt(0.05, "probability that a stream restarts a chunk from a zero state, so the model "
-                             "also learns to start from the zero state that sampling and evaluation use")
-    steps: int = opt(2000, "optimisation steps to run")
-    time: float = opt(0.0, "stop after this many seconds of training (0: no time limit)")
-    lr: float = opt(2e-3, "peak learning rate")
-    optimizer: str = opt("adam", "optimiser: sgd, momentum, rmsprop, adagrad, adam, adamw")
-    momentum: float = opt(0.9, "momentum for sgd/momentum and rmsprop")
-    weight_decay: float = opt(0.0, "weight decay (decoupled for adamw)")
-    schedule: str = opt("cosine", "learning-rate schedule after warm-up: constant, cosine, linear")
-    warmup: int = opt(100, "steps of linear learning-rate warm-up")
-    clip: float = opt(1.0, "clip the gradient's global norm to this value (0: off)")
-    clip_value: float = opt(0.0, "clip each gradient component to [-v, v] (0: off)")
-    eval_every: int = opt(200, "evaluate on the validation split every N steps")
-    eval_windows: int = opt(64, "random validation windows per evaluation")
-    eval_window: int = opt(256, "characters per validation window (each starts from a zero state)")
-    sample_every: int = opt(500, "print a generated sample every N steps (0: never)")
-    sample_length: int = opt(200, "characters per generated sample during training")
-    patience: int = opt(0, "early stopping: stop after N evaluations without improvement (0: off)")
-    checkpoint_every: int = opt(500, "write a checkpoint every N steps (and always at the end)")
-    log_every: int = opt(20, "log the training loss every N steps")
+                             "also learns to start from the zero state that sampling and evaluation use",
+                             low=0.0, high=1.0)
+    steps: int = opt(2000, "optimisation steps to run", low=1)
+    time: float = opt(0.0, "stop after this many seconds of training (0: no time limit)", low=0.0)
+    lr: float = opt(2e-3, "peak learning rate", above=0.0, high=1e6)
+    optimizer: str = opt("adam", "optimiser: sgd, momentum, rmsprop, adagrad, adam, adamw", choices=OPTIMIZER_NAMES)
+    momentum: float = opt(0.9, "momentum for sgd/momentum and rmsprop", low=0.0, below=1.0)
+    weight_decay: float = opt(0.0, "weight decay (decoupled for adamw)", low=0.0)
+    schedule: str = opt("cosine", "learning-rate schedule after warm-up: constant, cosine, linear",
+                        choices=SCHEDULE_NAMES)
+    warmup: int = opt(100, "steps of linear learning-rate warm-up", low=0)
+    clip: float = opt(1.0, "clip the gradient's global norm to this value (0: off)", low=0.0)
+    clip_value: float = opt(0.0, "clip each gradient component to [-v, v] (0: off)", low=0.0)
+    eval_every: int = opt(200, "evaluate on the validation split every N steps", low=1)
+    eval_windows: int = opt(64, "random validation windows per evaluation", low=1)
+    eval_window: int = opt(256, "characters per validation window (each starts from a zero state)", low=1)
+    sample_every: int = opt(500, "print a generated sample every N steps (0: never)", low=0)
+    sample_length: int = opt(200, "characters per generated sample during training", low=1)
+    patience: int = opt(0, "early stopping: stop after N evaluations without improvement (0: off)", low=0)
+    checkpoint_every: int = opt(500, "write a checkpoint every N steps (and always at the end)", low=1)
+    log_every: int = opt(20, "log the training loss every N steps", low=1)
     device: str = opt("auto", "cpu, cuda, cuda:N, or auto (cuda if available)")
     amp: bool = opt(True, "mixed precision (bfloat16 autocast) on a GPU; ignored on a CPU")
-    seed: int = opt(0, "random seed (weights, dropout, sampling)")
+    seed: int = opt(0, "random seed (weights, dropout, sampling)", low=0, high=2**32 - 1)
     out: str | None = opt(None, "run folder for metrics, plots and checkpoints (default: runs/lm-<time>)")
     resume: bool = opt(False, "continue the run in --out from its last checkpoint")
-    threads: int = opt(0, "CPU threads for torch (0: torch's default)")
+    threads: int = opt(0, "CPU threads for torch (0: torch's default)", low=0, high=4096)
 
 
 #: Training settings that may change when a run is resumed; anything else must match the checkpoint.

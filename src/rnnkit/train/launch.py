@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from rnnkit.cli_args import count
 from rnnkit.errors import RnnkitError
 
 #: The launcher's own flags, removed from the command that torchrun runs on every rank.
@@ -39,10 +40,10 @@ def attach_launcher(parser: argparse.ArgumentParser) -> None:
     """Add ``--nproc`` and ``--max-restarts`` to every training command, and prepare its workers."""
     for p in _training_parsers(parser):
         group = p.add_argument_group("scale-out (torchrun)")
-        group.add_argument("--nproc", type=int, default=0, metavar="N",
+        group.add_argument("--nproc", type=count, default=0, metavar="N",
                            help="start N data-parallel training processes on this machine with torchrun; "
                            "--batch-size is then the global batch, split evenly across them (default: 0, one process)")
-        group.add_argument("--max-restarts", type=int, default=0, metavar="K",
+        group.add_argument("--max-restarts", type=count, default=0, metavar="K",
                            help="with --nproc: restart the group up to K times after a process fails; it resumes "
                            "from the last checkpoint (default: 0)")
         p.set_defaults(func=_entry(p.get_default("func")))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rnnkit.train.files import disk_error, save_figure, write_text
+
 
 class MetricsLog:
     """Appends records (dicts with a ``step``) to a JSONL file, flushed at once so a crash loses nothing."""
@@ -13,11 +15,15 @@ class MetricsLog:
         self.path = Path(path)
         if truncate_after_step is not None and self.path.exists():  # a resumed run redoes later steps
             kept = [line for line in self.read() if line.get("step", 0) <= truncate_after_step]
-            self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+            write_text(self.path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def write(self, **record) -> None:
-        with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        """Append one record; a full disk or a read-only folder stops the run with one line."""
+        try:
+            with open(self.path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+        except OSError as e:
+            raise disk_error(e, str(self.path)) from None
 
     def read(self) -> list[dict]:
         if not self.path.exists():
@@ -43,5 +49,4 @@ def plot_losses(records: list[dict], path, title: str = "loss") -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)  # atomic: no truncated PNG on a full disk
