@@ -10,14 +10,14 @@ step ahead. MASE divides the MAE by the mean absolute one-step change in the tra
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 
 import numpy as np
 import torch
 
-from rnnkit.data.series import Scaler, Series, Split, make_windows, origins_between, read_series, split_series
+from rnnkit.data.series import SCALERS, Scaler, Series, Split, make_windows, origins_between, read_series, split_series
 from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.schema import check_config
 from rnnkit.models.forecaster import build_forecaster
 from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
@@ -188,13 +188,9 @@ def load_forecaster(path, device: str = "cpu"):
         raise RnnkitError(f"checkpoint {path} is not a forecaster (its task is {meta.get('task')!r})")
     model_config = saved_config(ForecasterConfig, meta, "configs", "model", where=path)
     d = saved_config(ForecastDataConfig, meta, "configs", "data", where=path)
-    s = meta.get("scaler")
-    if not isinstance(s, dict) or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in s.values()):
-        raise RnnkitError(f"corrupt checkpoint {path}: scaler must be an object of finite numbers")
-    try:
-        scaler = Scaler(**s)
-    except TypeError as e:
-        raise RnnkitError(f"corrupt checkpoint {path}: scaler does not fit ({e})") from None
+    scaler = check_config(Scaler, meta.get("scaler"), f"corrupt checkpoint {path}: scaler")
+    if scaler.kind not in SCALERS or scaler.scale == 0:
+        raise RnnkitError(f"corrupt checkpoint {path}: scaler {scaler.kind!r} with scale {scaler.scale} cannot be used")
     model = build_within_memory(lambda: build_forecaster(d.window, d.horizon if d.strategy == "direct" else 1,
                                                          model_config), "cpu", training=False)
     load_weights(model, weights, path)
