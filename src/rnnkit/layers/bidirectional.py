@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnkit.layers.recurrent import Recurrent
+from rnnkit.layers.recurrent import Recurrent, check_lengths
+from rnnkit.layers.torch_engine import run_torch_directions, torch_kernel
 
 
 class Bidirectional(nn.Module):
@@ -34,6 +35,25 @@ class Bidirectional(nn.Module):
 
     def forward(self, x: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
         s_fwd, s_bwd = state if state is not None else (None, None)
+        if self.can_fuse(x):
+            return self.fused(x, s_fwd, s_bwd, lengths)
         out_fwd, s_fwd = self.fwd(x, s_fwd, lengths)  # (B, T, H)
         out_bwd, s_bwd = self.bwd(x, s_bwd, lengths)  # (B, T, H)
         return torch.cat([out_fwd, out_bwd], dim=-1), (s_fwd, s_bwd)  # (B, T, 2H)
+
+    def can_fuse(self, x: torch.Tensor) -> bool:
+        """Both directions run torch's kernel for the same equations and sizes, on a well-shaped input."""
+        f, b = self.fwd.cell, self.bwd.cell
+        return (self.fwd.engine_used == self.bwd.engine_used == "torch" and torch_kernel(f) is torch_kernel(b)
+                and (f.input_size, f.hidden_size) == (b.input_size, b.hidden_size)
+                and x.dim() == 3 and x.shape[2] == f.input_size)
+
+    def fused(self, x: torch.Tensor, s_fwd, s_bwd, lengths: torch.Tensor | None):
+        """Both directions in one call of torch's bidirectional kernel (the same weights, the same result
+        as running them one after the other)."""
+        B, T, _ = x.shape
+        lengths = check_lengths(lengths, B, T)
+        states = [s if s is not None else r.cell.init_state(B, x.device, x.dtype)
+                  for s, r in ((s_fwd, self.fwd), (s_bwd, self.bwd))]
+        out, (s_fwd, s_bwd) = run_torch_directions([self.fwd.cell, self.bwd.cell], x, states, lengths)
+        return out, (s_fwd, s_bwd)  # (B, T, 2H)

@@ -35,11 +35,25 @@ def run_torch(cell: RecurrentCell, x: torch.Tensor, state, lengths: torch.Tensor
     With ``lengths``, the batch is packed, so each row's final state is taken at its own last step
     and outputs past a row's length are zero: the same contract as the readable loop.
     """
+    out, (final,) = run_torch_directions([cell], x, [state], lengths)
+    return out, final
+
+
+def run_torch_directions(cells: list[RecurrentCell], x: torch.Tensor, states: list, lengths: torch.Tensor | None):
+    """One kernel call for one cell (forward) or two (forward, backward: torch's bidirectional mode, which
+    reverses each packed row within its own length itself, so no reversed copy of ``x`` is made).
+
+    Returns ``(outputs (B, T, H * len(cells)), [final state of each direction])``.
+    """
+    cell = cells[0]
     kernel = torch_kernel(cell)
     is_lstm = cell.has_cell_state
-    hx = [state.h.unsqueeze(0), state.c.unsqueeze(0)] if is_lstm else state.unsqueeze(0)  # (1, B, H)
-    weights = [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh]
-    args = (weights, True, 1, 0.0, cell.training, False)  # has_biases, layers, dropout, train, bidirectional
+    if is_lstm:
+        hx = [torch.stack([s.h for s in states]), torch.stack([s.c for s in states])]  # (D, B, H) each
+    else:
+        hx = torch.stack(states)  # (D, B, H)
+    weights = [w for c in cells for w in (c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh)]
+    args = (weights, True, 1, 0.0, cell.training, len(cells) == 2)  # has_biases, layers, dropout, train, bidirectional
     with warnings.catch_warnings():  # cuDNN asks for one flat weight buffer; ours are separate tensors
         warnings.filterwarnings("ignore", message=".*contiguous chunk of memory.*")
         if lengths is None:
@@ -54,5 +68,5 @@ def run_torch(cell: RecurrentCell, x: torch.Tensor, state, lengths: torch.Tensor
                 PackedSequence(data, packed.batch_sizes, order, unorder), batch_first=True, total_length=T
             )
             final = [h.index_select(1, unorder) for h in final]
-    final = [h.squeeze(0) for h in final]  # (B, H)
-    return out, (LSTMState(*final) if is_lstm else final[0])
+    # final: [h (D, B, H)] or [h, c]; direction d's state is row d
+    return out, [LSTMState(final[0][d], final[1][d]) if is_lstm else final[0][d] for d in range(len(cells))]

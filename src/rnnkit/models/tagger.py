@@ -20,7 +20,6 @@ from torch.nn import functional as F
 
 from rnnkit.errors import RnnkitError
 from rnnkit.layers import build_rnn
-from rnnkit.models.classifier import pool
 from rnnkit.models.crf import CRF, bio_transitions, is_bio
 
 UNK_ID = 1  # the word vocabulary's <unk> (rnnkit.data.text.TokenVocab: 0 pads, 1 is unknown)
@@ -36,8 +35,9 @@ class CharEncoder(nn.Module):
         self.output_size = 2 * hidden
 
     def forward(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        outputs, _ = self.rnn(self.embed(chars), None, lengths)  # (U, L, 2C)
-        return pool(outputs, lengths, "last", bidirectional=True)  # (U, 2C)
+        _, (last_layer,) = self.rnn(self.embed(chars), None, lengths)
+        s_fwd, s_bwd = last_layer  # each direction's state after reading the whole word (its own length)
+        return torch.cat([s_fwd.h, s_bwd.h], dim=-1)  # (U, 2C)
 
 
 class Tagger(nn.Module):
