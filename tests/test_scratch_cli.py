@@ -39,7 +39,7 @@ sys.meta_path.insert(0, NoTorch())
 from rnnkit.scratch.__main__ import main
 assert main(["gradcheck", "--cells", "elman"]) == 0
 assert main(["bille"]) == 0
-assert main(["train", "--corpus", {str(corpus)!r}, "--iters", "3", "--batch-size", "2", "--hidden-size", "4"]) == 0
+assert main(["train", "--corpus", {str(corpus)!r}, "--iters", "3", "--batch-size", "2", "--hidden", "4"]) == 0
 assert main(["sweep", "--corpus", {str(corpus)!r}, "--chars", "100", "--hidden-sizes", "4", "--seq-lens", "5",
              "--lrs", "0.1", "--batch-size", "2", "--out", {str(tmp_path / "sw")!r}]) == 0
 """
@@ -65,7 +65,7 @@ def test_gradcheck_prints_one_row_per_cell_and_parameter():
 
 def test_train_prints_loss_speed_and_samples(periodic_corpus):
     result = scratch("train", "--corpus", periodic_corpus, "--iters", 40, "--print-every", 20, "--sample-every", 40,
-                     "--sample-length", 40, "--hidden-size", 16, "--batch-size", 4, "--seq-len", 10, "--bptt", 1)
+                     "--sample-length", 40, "--hidden", 16, "--batch-size", 4, "--seq-len", 10, "--bptt", 1)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("it/s") == 2 and "| loss " in out
@@ -75,7 +75,7 @@ def test_train_prints_loss_speed_and_samples(periodic_corpus):
 def test_sweep_writes_a_table_and_a_plot(periodic_corpus, tmp_path):
     out = tmp_path / "sweep"
     result = scratch("sweep", "--corpus", periodic_corpus, "--chars", 2000, "--hidden-sizes", "4,8",
-                     "--seq-lens", "5,10", "--lrs", "0.01,0.1", "--hidden-size", 8, "--seq-len", 10, "--lr", 0.01,
+                     "--seq-lens", "5,10", "--lrs", "0.01,0.1", "--hidden", 8, "--seq-len", 10, "--lr", 0.01,
                      "--batch-size", 4, "--out", out)
     assert result.returncode == 0, result.stderr
     table = json.loads((out / "sweep.json").read_text())
@@ -89,7 +89,7 @@ def test_sweep_writes_a_table_and_a_plot(periodic_corpus, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["train", "--cell", "lstn"], "unknown cell 'lstn'; choose one of: elman, elman-relu, elman-sigmoid, gru, lstm"),
-    (["train", "--hidden-size", "0"], "--hidden-size must be an integer >= 1, got '0'"),
+    (["train", "--hidden", "0"], "--hidden must be an integer >= 1, got '0'"),
     (["train", "--optimizer", "adamw"], "unknown optimizer 'adamw'; choose one of"),
     (["train", "--dtype", "float16"], "unknown dtype 'float16'; choose one of: float32, float64"),
     (["train", "--bptt", "0"], "--bptt must be an integer >= 1"),

@@ -14,17 +14,12 @@ from pathlib import Path
 from rnnkit.cli_args import positive_float, positive_int, seed, typed
 from rnnkit.errors import RnnkitError
 from rnnkit.schema import RANGE_KEYS, Spec
-from rnnkit.scratch.train import TrainConfig
-
-
-#: Flags named as in every other rnnkit command (``--hidden``); the field's own name stays an alias.
-FLAG_NAMES = {"hidden_size": "hidden"}
+from rnnkit.scratch.train import FLAG_NAMES, TrainConfig
 
 
 def flags_for(name: str) -> list[str]:
-    """``["--hidden", "--hidden-size"]`` for ``hidden_size``, ``["--seq-len"]`` for ``seq_len``."""
-    flags = ["--" + FLAG_NAMES.get(name, name).replace("_", "-")]
-    return flags + (["--" + name.replace("_", "-")] if name in FLAG_NAMES else [])
+    """``["--hidden"]`` for ``hidden_size``, ``["--seq-len"]`` for ``seq_len``."""
+    return ["--" + FLAG_NAMES.get(name, name).replace("_", "-")]
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls, skip=(), defaults=None) -> None:

@@ -30,6 +30,10 @@ def type_of(default):
     return str if default is None else type(default)
 
 
+#: The CLI flag of a field where it differs from the field's name: ``--hidden``, as in every rnnkit command.
+FLAG_NAMES = {"hidden_size": "hidden"}
+
+
 @dataclass
 class TrainConfig:
     """The lab program's settings; ``rnnkit scratch train`` has one flag per field (``seq_len`` -> ``--seq-len``)."""
@@ -68,7 +72,7 @@ class TrainConfig:
             raise unknown_choice("dtype", self.dtype, DTYPES)
         for name in ("hidden_size", "seq_len", "batch_size", "iters", "sample_length", "val_chars"):
             if getattr(self, name) < 1:
-                raise RnnkitError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(self, name)}")
+                raise RnnkitError(f"--{FLAG_NAMES.get(name, name).replace('_', '-')} must be a positive integer, got {getattr(self, name)}")
         for name in ("print_every", "sample_every"):
             if getattr(self, name) < 0:
                 raise RnnkitError(f"--{name.replace('_', '-')} must be >= 0 (0 turns it off), got {getattr(self, name)}")
