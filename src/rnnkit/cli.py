@@ -15,6 +15,7 @@ import sys
 from dataclasses import asdict
 
 from rnnkit.cli_args import add_config_arguments, given
+from rnnkit import __version__
 from rnnkit.errors import RnnkitError, run_command
 from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
 
@@ -157,7 +158,8 @@ def cmd_cells(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0].replace("``", ""))
+    parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
 
     p = sub.add_parser("train", help="train a character-level language model (no flags: an LSTM on Python's own source)",
@@ -172,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prime", default=None, help="text to start from (default: a newline)")
     p.add_argument("--length", type=int, default=500, help="characters to generate (default: 500)")
     p.add_argument("--temperature", type=float, default=1.0,
-                   help="sampling temperature; below 1 is more conservative, 0 means greedy (default: 1.0)")
+                   help="sampling temperature: below 1 more conservative, above 1 more varied; 0 always takes the most "
+                   "probable character (greedy decoding) (default: 1.0)")
     p.add_argument("--top-k", type=int, default=None, help="sample only among the k most probable characters")
     p.add_argument("--top-p", type=float, default=None,
                    help="nucleus sampling: only the smallest set of characters whose probability reaches p")
