@@ -52,9 +52,9 @@ def cmd_eval(args) -> int:
     data = CaptionedImages(names, images, captions, describer.vocab)
     references = data.references
     print(f"{args.split} split of {d.data}: {len(names):,} images, {sum(map(len, references)):,} reference captions")
-    runs = []
-    for decoder in filter(None, (x.strip() for x in args.decoder.split(","))):
-        options = replace(_decode_options(args), decoder=decoder)
+    runs, base = [], _decode_options(args)
+    for decoder in filter(None, (x.strip() for x in base.decoder.split(","))):
+        options = replace(base, decoder=decoder)
         label = f"beam {options.beam}" if decoder == "beam" else decoder
         runs.append((label, lambda o=options: describer.sentences(images, o)))
     for baseline in filter(None, (x.strip() for x in (args.baseline or "").split(","))):

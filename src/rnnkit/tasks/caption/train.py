@@ -9,7 +9,7 @@ Flickr8k split files are fixed), so ``--resume`` continues with the same data.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -22,7 +22,7 @@ from rnnkit.tasks.caption.config import CaptionDataConfig, CaptionerConfig
 from rnnkit.tasks.caption.data import Captions, build_vocab, image_folder, read_captions, read_split, tokenise
 from rnnkit.tasks.caption.images import augment, load_images
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
-from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder
+from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "caption"
@@ -141,7 +141,7 @@ def train_captioner(m: CaptionerConfig, d: CaptionDataConfig, flags, log=print) 
     captions, splits = read_data(d, log)
     if flags.resume:
         _, saved = load_checkpoint(run_dir / "checkpoint")
-        vocab = TokenVocab(saved["vocab"])
+        vocab = TokenVocab(saved_vocab(saved, "vocab", run_dir))
     else:
         vocab = build_vocab(captions, splits["train"], d.min_freq)
     images = split_images(d, splits, log)
@@ -186,13 +186,9 @@ def load_captioner(path, device: str = "cpu"):
     weights, meta = load_checkpoint(path)
     if meta.get("task") != TASK:
         raise RnnkitError(f"checkpoint {path} is not a captioning model (its task is {meta.get('task')!r})")
-    try:
-        known = {f.name for f in fields(CaptionerConfig)}
-        model_config = CaptionerConfig(**{k: v for k, v in meta["configs"]["model"].items() if k in known})
-        data_config = CaptionDataConfig(**meta["configs"]["data"])
-        vocab = TokenVocab(meta["vocab"])
-    except (KeyError, TypeError) as e:
-        raise RnnkitError(f"corrupt checkpoint {path}: config.json lacks {e}") from None
+    model_config = saved_config(CaptionerConfig, meta, "configs", "model", where=path)
+    data_config = saved_config(CaptionDataConfig, meta, "configs", "data", where=path)
+    vocab = TokenVocab(saved_vocab(meta, "vocab", path))
     model = Captioner(len(vocab), model_config)
     load_weights(model, weights, path)
     device = resolve_device(device)
