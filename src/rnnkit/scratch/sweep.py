@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rnnkit.data.corpus import read_corpus
 from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.train.files import make_folder
 from rnnkit.scratch.train import TrainConfig, train
 
 #: the parameters a sweep may vary -> label on the plot
@@ -103,7 +104,7 @@ def plot(rows: list[SweepRow], path: Path, title: str = "") -> None:
 
 def write_outputs(rows: list[SweepRow], base: TrainConfig, chars: int, out: Path) -> tuple[Path, Path]:
     """``sweep.txt`` (the printed table), ``sweep.json`` (base configuration and rows) and ``sweep.png``."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     (out / "sweep.txt").write_text("\n".join([table_header(), *map(format_row, rows)]) + "\n")
     table = out / "sweep.json"
     unused = ("iters", "print_every", "sample_every", "sample_length", "temperature")  # set per run, or unused

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from rnnkit.errors import RnnkitError
+from rnnkit.train.files import make_folder
 
 SPEAKER = re.compile(r"^([A-Z][A-Za-z .,'&-]*):$")  # a whole line: a capitalised name and a colon
 SPLITS = {"train": 0.8, "val": 0.1, "test": 0.1}
@@ -70,7 +71,7 @@ def write_author_splits(corpus, out, top: int = 10, seed: int = 0) -> dict:
         raise RnnkitError(f"cannot read {corpus}: {getattr(e, 'strerror', None) or e}") from None
     splits, counts = author_splits(text, top, seed)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     for name, rows in splits.items():
         (out / f"{name}.tsv").write_text("text\tlabel\n" + "".join(f"{t}\t{s}\n" for t, s in rows), encoding="utf-8")
     return {"splits": {k: len(v) for k, v in splits.items()}, "speakers": counts}

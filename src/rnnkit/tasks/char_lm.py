@@ -21,6 +21,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models.language_model import CharLM
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.config import ModelConfig, TrainConfig
+from rnnkit.train.files import lock_run
 from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
 
@@ -104,7 +105,7 @@ def train_lm(model_config: ModelConfig, config: TrainConfig, log=print) -> dict:
         text = generate(model, vocab, prime, config.sample_length, temperature=0.8, seed=config.seed + step)
         return f"--- sample at step {step} ---\n{text}\n---"
 
-    run_dir.mkdir(parents=True, exist_ok=True)
+    lock_run(run_dir)  # makes the folder (one line if it cannot) and refuses a second run on it
     def evaluate(model):
         loss = window_loss(model, windows)
         return {"val_loss": loss, "val_bpc": loss / math.log(2)}

@@ -18,6 +18,7 @@ from rnnkit.models.classifier import build_classifier, class_probabilities, clas
 from rnnkit.tasks.configs import ClassifierConfig, ClassifyDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config, split_indices
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
+from rnnkit.train.files import lock_run
 from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
 
@@ -132,7 +133,7 @@ def train_classifier(model_config: ClassifierConfig, data_config: ClassifyDataCo
         s = scores(predict_logits(model, val), val.labels, len(classes))
         return {"val_loss": s["loss"], "val_accuracy": s["accuracy"]}
 
-    run_dir.mkdir(parents=True, exist_ok=True)
+    lock_run(run_dir)  # makes the folder (one line if it cannot) and refuses a second run on it
     trainer = Trainer(model, config, data, evaluate, run_dir, meta)
     if flags.resume:
         trainer.resume()

@@ -22,6 +22,7 @@ from rnnkit.models.forecaster import build_forecaster
 from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config
+from rnnkit.train.files import lock_run
 from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
 
@@ -157,7 +158,7 @@ def train_forecaster(model_config: ForecasterConfig, data_config: ForecastDataCo
         _, loss, _ = model(val_x.to(device), val_y.to(device))
         return {"val_loss": float(loss)}
 
-    run_dir.mkdir(parents=True, exist_ok=True)
+    lock_run(run_dir)  # makes the folder (one line if it cannot) and refuses a second run on it
     trainer = Trainer(model, config, data, evaluate, run_dir, meta)
     if flags.resume:
         trainer.resume()
