@@ -9,7 +9,7 @@ A run folder holds ``train.tsv``, ``val.tsv`` and ``test.tsv`` (the split, writt
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -22,8 +22,9 @@ from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID, Seq2Seq
 from rnnkit.tasks.configs import Seq2SeqConfig, TranslateDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
-from rnnkit.train.checkpoint import find_checkpoint, load_checkpoint, load_weights, run_folder
+from rnnkit.train.checkpoint import find_checkpoint, load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.distributed import world
+from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "translate"
@@ -131,7 +132,9 @@ def train_translator(model_config: Seq2SeqConfig, data_config: TranslateDataConf
     val = EncodedPairs(tokenized(splits["val"], d.accents), source, target) if splits["val"] else None
     data = ShuffledPairs(train, flags.batch_size, flags.seed)
     config = make_train_config(flags, data.sampler.steps_per_epoch, d.epochs)
-    model = Seq2Seq(len(source), len(target), m)
+    model = build_within_memory(lambda: Seq2Seq(len(source), len(target), m), resolve_device(flags.device),
+                                activations=ACTIVATION_FLOATS_PER_UNIT * flags.batch_size * 2 * (d.max_words + 2)
+                                * m.hidden * m.layers * 2)
     meta = {"task": TASK, "configs": {"model": asdict(m), "data": asdict(d), "train": asdict(flags)},
             "source_vocab": source.tokens, "target_vocab": target.tokens}
     bleu_sources, bleu_refs = references_by_source(splits["val"], d.accents)  # the first --eval-bleu sources
@@ -200,14 +203,11 @@ def load_translator(path, device: str = "cpu") -> tuple[Translator, dict]:
     weights, meta = load_checkpoint(path)
     if meta.get("task") != TASK:
         raise RnnkitError(f"checkpoint {path} is not a translation model (its task is {meta.get('task')!r})")
-    try:
-        known = {f.name for f in fields(Seq2SeqConfig)}
-        model_config = Seq2SeqConfig(**{k: v for k, v in meta["configs"]["model"].items() if k in known})
-        data_config = TranslateDataConfig(**meta["configs"]["data"])
-        source, target = TokenVocab(meta["source_vocab"]), TokenVocab(meta["target_vocab"])
-    except (KeyError, TypeError) as e:
-        raise RnnkitError(f"corrupt checkpoint {path}: config.json lacks {e}") from None
-    model = Seq2Seq(len(source), len(target), model_config)
+    model_config = saved_config(Seq2SeqConfig, meta, "configs", "model", where=path)
+    data_config = saved_config(TranslateDataConfig, meta, "configs", "data", where=path)
+    source = TokenVocab(saved_vocab(meta, "source_vocab", path))
+    target = TokenVocab(saved_vocab(meta, "target_vocab", path))
+    model = build_within_memory(lambda: Seq2Seq(len(source), len(target), model_config), "cpu", training=False)
     load_weights(model, weights, path)
     device = resolve_device(device)
     return Translator(model.to(device), source, target, data_config, device), meta

@@ -25,12 +25,27 @@ from tqdm import tqdm
 from rnnkit.errors import RnnkitError
 from rnnkit.layers.state import detach_state, flatten_state, map_state, unflatten_state
 from rnnkit.train.checkpoint import (
-    load_checkpoint, load_weights, optimizer_from_tensors, optimizer_to_tensors, save_checkpoint,
+    check_resume_meta, load_checkpoint, load_weights, optimizer_from_tensors, optimizer_to_tensors, save_checkpoint,
 )
 from rnnkit.train import distributed
 from rnnkit.train.config import TrainConfig
+from rnnkit.train.files import lock_run
 from rnnkit.train.metrics import MetricsLog, plot_losses
 from rnnkit.train.optim import clip_gradients, lr_at, make_optimizer
+
+
+#: A validation loss above ``DIVERGENCE_FACTOR * L0`` (and above ``L0 + DIVERGENCE_MARGIN``), where ``L0`` is
+#: the untrained model's first training loss, counts as divergence: a model that has learned nothing
+#: scores about L0 (ln V nats for a uniform guess over V classes), so a loss ten times that means the
+#: weights blew up even if every number is still finite. The margin keeps a tiny L0 (a forecaster's
+#: MSE on scaled data) from making ordinary noise look like divergence.
+DIVERGENCE_FACTOR, DIVERGENCE_MARGIN = 10.0, 10.0
+
+
+def divergence_limit(initial_loss: float | None) -> float:
+    if initial_loss is None or not math.isfinite(initial_loss):
+        return math.inf
+    return max(DIVERGENCE_FACTOR * initial_loss, initial_loss + DIVERGENCE_MARGIN)
 
 
 class Diverged(RnnkitError):
@@ -84,6 +99,9 @@ class Trainer:
         self.state = None  # the recurrent state carried across batches (truncated BPTT)
         self.last_saved: int | None = None
         self.verbose = self.world.writer  # progress bar and evaluation lines
+        if self.world.writer:
+            lock_run(self.run_dir)  # one run per folder: a second one is refused, naming this PID
+        self.initial_loss: float | None = None  # the untrained model's training loss (divergence rule)
         self.stop_requested = False
 
     # ---------------------------------------------------------------- checkpoints
@@ -112,7 +130,8 @@ class Trainer:
         trainer.update(distributed.gather_rank_tensors(own))  # rank{r}.rng.* of ranks r > 0; none in one process
         meta = self.checkpoint_meta(**metrics)
         meta["trainer"] = {"optimizer": opt_meta, "state_structure": structure, "best": self.best,
-                           "bad_evals": self.bad_evals, "elapsed": self.elapsed, "clipped": self.clipped}
+                           "bad_evals": self.bad_evals, "elapsed": self.elapsed, "clipped": self.clipped,
+                           "initial_loss": self.initial_loss}
         if self.world.writer:
             save_checkpoint(self.run_dir / name, self.model.state_dict(), meta, trainer)
         if name == "checkpoint":
@@ -121,9 +140,13 @@ class Trainer:
     def resume(self) -> None:
         directory = self.run_dir / "checkpoint"
         weights, meta, trainer = load_checkpoint(directory, with_trainer=True)
+        check_resume_meta(meta, trainer, directory)
         load_weights(self.model, weights, directory)
         t = meta["trainer"]
-        self.optimizer.load_state_dict(optimizer_from_tensors(trainer, t["optimizer"]))
+        try:
+            self.optimizer.load_state_dict(optimizer_from_tensors(trainer, t["optimizer"]))
+        except (KeyError, ValueError, TypeError, IndexError, RuntimeError) as e:
+            raise RnnkitError(f"corrupt checkpoint {directory}: the optimiser state does not fit the model ({e})") from None
         rng = distributed.rank_tensor(trainer, "rng.torch")
         if rng is not None:  # None: more ranks now than when it was saved; that rank keeps its own seed
             torch.set_rng_state(rng)
@@ -140,6 +163,7 @@ class Trainer:
         self.step, self.last_saved = meta["step"], meta["step"]
         self.best, self.bad_evals = t["best"], t["bad_evals"]
         self.elapsed, self.clipped = t["elapsed"], t["clipped"]
+        self.initial_loss = t.get("initial_loss")
 
     # ---------------------------------------------------------------- the loop
     def train_step(self, autocast) -> float:
@@ -160,6 +184,8 @@ class Trainer:
         value = distributed.mean_loss(loss.item())  # the whole batch's loss, the same on every rank
         if not math.isfinite(value):
             self.diverged(f"the training loss became {value} at step {self.step + 1}")
+        if self.initial_loss is None:
+            self.initial_loss = value
         c = self.config
         time_fraction = self.elapsed / c.time if c.time > 0 else 0.0
         for group in self.optimizer.param_groups:
@@ -180,6 +206,12 @@ class Trainer:
             with torch.no_grad():
                 results = {k: float(v) for k, v in self.evaluate(self.model).items()}
         val = distributed.broadcast(results.get("val_loss", math.nan))
+        limit = divergence_limit(self.initial_loss)
+        if not math.isfinite(val) or val > limit:  # checked before anything is saved: the last checkpoint stays good
+            self.metrics.write(step=self.step, **results)
+            self.diverged(f"the validation loss became {val:.6g} at step {self.step}"
+                          + (f", above {limit:.4g} (10 times the initial loss {self.initial_loss:.4g}, at least "
+                             f"it plus 10)" if math.isfinite(val) else ""))
         improved = val < self.best
         if improved:
             self.best, self.bad_evals = val, 0
@@ -267,8 +299,15 @@ class Trainer:
             bar.close()
             signal.signal(signal.SIGINT, previous)
             records = self.metrics.read()
-            if records:
-                plot_losses(records, self.run_dir / "loss.png")
+            try:
+                if records:
+                    plot_losses(records, self.run_dir / "loss.png")
+            except RnnkitError:
+                if sys.exc_info()[0] is None:  # else the error that stopped the run is the one to report
+                    raise
+        if stopped == "interrupted" and self.verbose:
+            print(f"interrupted at step {self.step}: saved {self.run_dir / 'checkpoint'}; continue with --resume "
+                  f"--out {self.run_dir}", file=sys.stderr)
         distributed.finish()  # under torchrun, ranks other than 0 leave here
         return {"step": self.step, "stopped": stopped, "val_loss": val, "best_val_loss": self.best,
                 "elapsed": self.elapsed, "clipped_steps": self.clipped}
