@@ -14,7 +14,10 @@ import signal
 import sys
 from dataclasses import asdict
 
-from rnnkit.cli_args import add_config_arguments, given
+from rnnkit.cli_args import (
+    RnnkitParser, add_config_arguments, count, fraction, given, non_negative_float, number, output_file,
+    positive_int, seed,
+)
 from rnnkit import __version__
 from rnnkit.errors import RnnkitError, run_command
 from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
@@ -143,7 +146,9 @@ def cmd_inspect(args) -> int:
     print(f"layer {layer} unit {unit} over the text (blue negative, red positive):")
     print(render_terminal(text, values))
     if args.html:
-        Path(args.html).write_text(render_html(text, values, f"layer {layer} unit {unit}"))
+        from rnnkit.train.files import write_text
+
+        write_text(args.html, render_html(text, values, f"layer {layer} unit {unit}"))
         print(f"wrote {args.html}")
     return 0
 
@@ -158,7 +163,7 @@ def cmd_cells(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0].replace("``", ""))
+    parser = RnnkitParser(prog="rnnkit", description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
 
@@ -172,15 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="generate text from a trained language model")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--prime", default=None, help="text to start from (default: a newline)")
-    p.add_argument("--length", type=int, default=500, help="characters to generate (default: 500)")
-    p.add_argument("--temperature", type=float, default=1.0,
+    p.add_argument("--length", type=positive_int, default=500, help="characters to generate (default: 500)")
+    p.add_argument("--temperature", type=non_negative_float, default=1.0,
                    help="sampling temperature: below 1 more conservative, above 1 more varied; 0 always takes the most "
                    "probable character (greedy decoding) (default: 1.0)")
-    p.add_argument("--top-k", type=int, default=None, help="sample only among the k most probable characters")
-    p.add_argument("--top-p", type=float, default=None,
+    p.add_argument("--top-k", type=positive_int, default=None, help="sample only among the k most probable characters")
+    p.add_argument("--top-p", type=fraction, default=None,
                    help="nucleus sampling: only the smallest set of characters whose probability reaches p")
-    p.add_argument("--beam", type=int, default=1, help="beam width; above 1 runs beam search instead of sampling")
-    p.add_argument("--seed", type=int, default=None, help="random seed, for a reproducible sample")
+    p.add_argument("--beam", type=positive_int, default=1, help="beam width; above 1 runs beam search instead of sampling")
+    p.add_argument("--seed", type=seed, default=None, help="random seed, for a reproducible sample")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_sample)
 
@@ -189,16 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
                        "the run's validation: the held-out tail of its corpus, in the run's random windows.")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--corpus", default=None, help="UTF-8 text file to score (default: the run's own corpus)")
-    p.add_argument("--windows", type=int, default=None,
+    p.add_argument("--windows", type=count, default=None,
                    help="score N random windows, each from a zero state (nanoGPT's protocol); 0 scores the whole "
                    "text with the state carried (default: the run's --eval-windows)")
-    p.add_argument("--window", type=int, default=None,
+    p.add_argument("--window", type=positive_int, default=None,
                    help="characters per window with --windows (default: the run's --eval-window)")
-    p.add_argument("--last", type=float, default=None,
+    p.add_argument("--last", type=fraction, default=None,
                    help="score only the last fraction of the text; 1: all of it (default: on the run's own corpus its "
                    "--val-fraction, the held-out validation split; on another text 1)")
-    p.add_argument("--batch-size", type=int, default=16, help="parallel streams when scoring the whole text")
-    p.add_argument("--seed", type=int, default=1234, help="seed of the window positions (default: 1234)")
+    p.add_argument("--batch-size", type=positive_int, default=16, help="parallel streams when scoring the whole text")
+    p.add_argument("--seed", type=seed, default=1234, help="seed of the window positions (default: 1234)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_eval)
 
@@ -208,14 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--text", default=None, help="text to read (default: the start of --file)")
     p.add_argument("--file", default=None, help="text file to read from (default: the embedded corpus)")
-    p.add_argument("--chars", type=int, default=2000, help="characters of --file to read (default: 2000)")
-    p.add_argument("--layer", type=int, default=0, help="layer of the unit to show (default: 0)")
-    p.add_argument("--unit", type=int, default=0, help="unit to show (default: 0)")
+    p.add_argument("--chars", type=number(int, low=1, high=10_000_000), default=2000, help="characters of --file to read (default: 2000)")
+    p.add_argument("--layer", type=count, default=0, help="layer of the unit to show (default: 0)")
+    p.add_argument("--unit", type=count, default=0, help="unit to show (default: 0)")
     p.add_argument("--rank", default=None,
                    help="find the units that follow a property instead: quotes, single-quotes, parentheses, "
                    "brackets, line-position")
-    p.add_argument("--top", type=int, default=5, help="units to list with --rank (default: 5)")
-    p.add_argument("--html", default=None, help="also write the coloured text to this HTML file")
+    p.add_argument("--top", type=positive_int, default=5, help="units to list with --rank (default: 5)")
+    p.add_argument("--html", type=output_file, default=None, help="also write the coloured text to this HTML file")
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("cells", help="list the recurrent cells and their equations")
@@ -245,7 +250,7 @@ def add_threads_flags(parser: argparse.ArgumentParser) -> None:
                     add_threads_flags(child)
             return
     if "--threads" not in parser._option_string_actions:
-        parser.add_argument("--threads", type=int, default=argparse.SUPPRESS,
+        parser.add_argument("--threads", type=number(int, low=0, high=4096), default=argparse.SUPPRESS,
                             help=f"CPU threads for torch (default: {DEFAULT_THREADS}; 0: torch's default, one per "
                             "core, faster only on an otherwise idle machine)")
 
@@ -266,7 +271,10 @@ def main(argv=None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `rnnkit sample | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # a bad flag: one line already written (RnnkitParser.error)
+        return e.code if isinstance(e.code, int) else 2
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
