@@ -11,6 +11,7 @@ from rnnkit.cli_args import (
     RnnkitParser, count, fraction, non_negative_float, number, output_file, positive_float, positive_int, seed,
 )
 from rnnkit.errors import RnnkitError
+from rnnkit.train.files import make_folder
 
 # `lab task` defaults, chosen by the measurements in docs/lab.md
 TASK_MODELS = "tanh,irnn:lr=1e-4,lstm:default:fb=2,lstm,gru:default:fb=2,mingru"
@@ -26,7 +27,7 @@ def _out(args, name: str) -> Path:
     # vanishing gradients are denormal floats, which the CPU handles up to 7x slower: flush them to zero
     torch.set_flush_denormal(True)
     out = Path(args.out or time.strftime(f"runs/lab-{name}-%Y%m%d-%H%M%S"))
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     return out
 
 
