@@ -102,3 +102,19 @@ def test_resuming_a_finished_run_says_it_is_complete(tmp_path, periodic_corpus, 
     assert "resume it with a larger --steps, e.g. --steps 20" in err
     assert main(["train", "--out", str(out), "--resume", "--steps", "12"]) == 0  # and that works
     assert json.loads((out / "checkpoint" / "config.json").read_text())["step"] == 12
+
+
+def test_cells_prints_each_cells_own_equations(capsys):
+    from rnnkit.cells import CELLS
+    from rnnkit.cells.equations import EQUATIONS
+
+    assert set(EQUATIONS) == set(CELLS)
+    assert main(["cells"]) == 0
+    text = capsys.readouterr().out
+    blocks = {b.split(" ", 1)[0]: b for b in text.strip().split("\n\n")}
+    assert set(blocks) == set(CELLS)
+    assert "c_t = c_{t-1} + tanh(W_h [h_{t-1}; x_t] + b_h)" in blocks["simple-lstm"]  # not a truncated first line
+    assert "w_cf * c_{t-1}" in blocks["peephole-lstm"] and "w_cf" not in blocks["lstm"]  # variants: their own
+    assert "(1 - f_t) * g_t" in blocks["coupled-lstm"] and "i_t" not in blocks["coupled-lstm"]
+    assert "W [r_t * h_{t-1}; x_t]" in blocks["gru-course"] and "r_t * (W_hn h_{t-1} + b_hn)" in blocks["gru"]
+    assert all(len(b.splitlines()) >= 2 for b in blocks.values())  # every cell shows at least one equation

@@ -154,11 +154,9 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_cells(args) -> int:
-    from rnnkit.cells import CELLS
+    from rnnkit.cells.equations import describe_cells
 
-    for name, make in CELLS.items():
-        cls = getattr(make, "func", make)
-        print(f"{name:14s} {cls.__name__:15s} {cls.__doc__.strip().splitlines()[0]}")
+    print(describe_cells())
     return 0
 
 
