@@ -24,4 +24,8 @@ def __getattr__(name):  # lazy: importing rnnkit.models for one model does not b
         from rnnkit.models import crf
 
         return getattr(crf, name)
+    if name in ("WordClassifier", "CTCRecognizer", "SpeechEncoder"):
+        from rnnkit.models import speech
+
+        return getattr(speech, name)
     raise AttributeError(f"module 'rnnkit.models' has no attribute {name!r}")
