@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "rnnkit.tasks.translate_cli",
     "rnnkit.tasks.caption.cli",
     "rnnkit.tasks.tag.cli",
+    "rnnkit.tasks.speech.cli",
 ]
 
 
