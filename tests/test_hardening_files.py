@@ -153,11 +153,11 @@ def test_out_paths(tmp_path, periodic_corpus, monkeypatch, capsys):
     assert main(["train", "--corpus", str(periodic_corpus), "--out", str(a_file), *TINY]) == 2
     one_line_error(capsys, r"--out .*file.txt is a file, not a folder")
     assert main(["inspect", "--checkpoint", "x", "--html", str(tmp_path / "missing" / "a.html")]) == 2
-    one_line_error(capsys, r"--html the folder of .*missing/a.html' does not exist")
+    one_line_error(capsys, r"--html cannot be written: the folder .*missing' does not exist; create it first")
     assert main(["translate", "translate", "--checkpoint", "x", "--attention", str(tmp_path / "no" / "a.png"), "hi"]) == 2
-    one_line_error(capsys, r"--attention the folder of .* does not exist")
+    one_line_error(capsys, r"--attention cannot be written: the folder .*no' does not exist")
     assert main(["forecast", "eval", "--checkpoint", "x", "--plot", str(tmp_path)]) == 2
-    one_line_error(capsys, r"--plot .* is a folder; give a file name")
+    one_line_error(capsys, r"--plot must be a file name, got the folder")
 
     def read_only(self, *a, **k):
         raise full_disk(errno.EROFS)

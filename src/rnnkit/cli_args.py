@@ -68,12 +68,20 @@ def output_file(text: str) -> str:
     exist and the path must not be a folder, so a long run never fails at its last write."""
     folder = os.path.dirname(text) or "."
     if os.path.isdir(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
+        raise argparse.ArgumentTypeError(f"must be a file name, got the folder {text!r}")
     if not os.path.isdir(folder):
-        raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist; create it first")
+        raise argparse.ArgumentTypeError(f"cannot be written: the folder {folder!r} does not exist; create it first")
     if not os.access(folder, os.W_OK):
-        raise argparse.ArgumentTypeError(f"cannot write into {folder!r} (permission denied)")
+        raise argparse.ArgumentTypeError(f"cannot be written: no permission to write into {folder!r}")
     return text
+
+
+def help_with_default(text: str, default, valid: str = "") -> str:
+    """``text (default: X; valid)``, the default said once: a help that states its own default
+    (``... (default: runs/lm-<time>)``), or a default of None, gets none added."""
+    if "(default" in text or default is None:
+        return f"{text} ({valid.removeprefix('; ')})" if valid else text
+    return f"{text} (default: {default}{valid})"
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls, title: str) -> None:
@@ -82,7 +90,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls, title: str) -> No
         flag = "--" + f.name.replace("_", "-")
         spec = field_spec(f)
         valid = f"; {spec.describe()}" if spec is not None and spec.choices is None else ""
-        help_text = f"{f.metadata.get('help', '')} (default: {f.default}{valid})"
+        help_text = help_with_default(f.metadata.get("help", ""), f.default, valid)
         if isinstance(f.default, bool):
             group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
         elif spec is not None and (spec.choices is None or not callable(spec.choices)):
