@@ -117,7 +117,7 @@ def cmd_describe(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments
+    from rnnkit.cli_args import add_config_arguments, count
     from rnnkit.tasks.configs import DecodeOptions
 
     cap = subparsers.add_parser("caption", help="image captioning (Show and Tell, Show, Attend and Tell) on Flickr8k")
@@ -135,10 +135,10 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--data", default=None, help="Flickr8k-style folder (default: the one the model was trained on)")
     p.add_argument("--split", default="test", help="train, val or test (default: test)")
-    p.add_argument("--limit", type=int, default=0, help="score only the first N images of the split (0: all)")
+    p.add_argument("--limit", type=count, default=0, help="score only the first N images of the split (0: all)")
     p.add_argument("--baseline", default=None, help="also score nearest-neighbour captions: pixels, features or both "
                    "(comma-separated)")
-    p.add_argument("--examples", type=int, default=3, help="print the first N captions of each decoder")
+    p.add_argument("--examples", type=count, default=3, help="print the first N captions of each decoder")
     p.add_argument("--json", default=None, help="also write the scores to this JSON file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     add_config_arguments(p, DecodeOptions, "decoding (--decoder takes a comma-separated list, e.g. greedy,beam; "
