@@ -118,3 +118,35 @@ def test_cells_prints_each_cells_own_equations(capsys):
     assert "(1 - f_t) * g_t" in blocks["coupled-lstm"] and "i_t" not in blocks["coupled-lstm"]
     assert "W [r_t * h_{t-1}; x_t]" in blocks["gru-course"] and "r_t * (W_hn h_{t-1} + b_hn)" in blocks["gru"]
     assert all(len(b.splitlines()) >= 2 for b in blocks.values())  # every cell shows at least one equation
+
+
+def all_parsers(parser, path=()):
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from all_parsers(child, (*path, name))
+
+
+def test_help_texts(capsys):
+    from rnnkit.cli import build_parser
+
+    for path, parser in all_parsers(build_parser()):
+        for action in parser._actions:
+            text = action.help or ""
+            assert "(default: None)" not in text, (path, action.dest)
+            assert text.count("(default") <= 1, (path, action.dest, text)
+        helps = {a.dest: a.help for a in parser._actions}
+        if len(path) == 2 and path[1] == "train" and path[0] not in ("scratch", "lab"):  # classify train, ...
+            assert f"runs/{path[0]}-<time>" in helps["out"], path
+            assert "streams" not in helps["batch_size"], path
+    try:
+        code = main(["--version"])
+    except SystemExit as e:  # argparse's version action exits
+        code = e.code
+    assert code in (0, None)
+    assert re.fullmatch(r"rnnkit \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+    result = run_cli("--help")
+    assert "``" not in result.stdout and "rnnkit <command>: train" in result.stdout

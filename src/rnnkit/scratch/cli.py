@@ -11,7 +11,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from rnnkit.cli_args import positive_float, positive_int, seed, typed
+from rnnkit.cli_args import help_with_default, positive_float, positive_int, seed, typed
 from rnnkit.errors import RnnkitError
 from rnnkit.schema import RANGE_KEYS, Spec
 from rnnkit.scratch.train import FLAG_NAMES, TrainConfig
@@ -34,7 +34,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls, skip=(), defaults=Non
         if kind in (int, float):  # checked while parsing, like every rnnkit flag (rnnkit.cli_args)
             kind = typed(Spec(kind=kind, **limits), kind.__name__)
         parser.add_argument(*flags_for(f.name), dest=f.name, type=kind, default=default,
-                            metavar=FLAG_NAMES.get(f.name, f.name).upper(), help=f"{f.metadata['help']} (default: {default})")
+                            metavar=FLAG_NAMES.get(f.name, f.name).upper(), help=help_with_default(f.metadata["help"], default))
 
 
 def config_from(args, cls):

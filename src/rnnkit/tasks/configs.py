@@ -17,15 +17,24 @@ GENERIC = ("batch_size", "steps", "time", "lr", "optimizer", "momentum", "weight
            "out", "resume", "threads")
 
 
+#: Help texts of the generic training flags where the language model's say something else.
+TASK_HELP = {
+    "batch_size": "examples per mini-batch (texts, windows, sentence pairs, ...)",
+    "out": "run folder for metrics, plots and checkpoints (default: runs/<task>-<time>)",
+}
+
+
 def training_flags(name: str, **overrides):
     """A dataclass of the generic ``TrainConfig`` fields, for ``add_config_arguments``; ``overrides``
     maps a field to a new default, or to ``(default, help)`` or ``(default, help, {valid range})``
     (``{"allow_zero": True}`` where 0 gets a meaning). The fields keep ``TrainConfig``'s ranges."""
+    task = name.removesuffix("TrainFlags").lower()  # ClassifyTrainFlags: classify, its run folders' prefix
     spec = []
     for f in fields(TrainConfig):
         if f.name not in GENERIC:
             continue
         default, help_text, meta = f.default, f.metadata["help"], dict(f.metadata)
+        help_text = TASK_HELP.get(f.name, help_text).replace("<task>", task)
         if f.name in overrides:
             new = overrides[f.name]
             default, help_text, extra = (*new, {})[:3] if isinstance(new, tuple) else (new, help_text, {})
