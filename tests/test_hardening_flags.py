@@ -100,6 +100,24 @@ def test_the_default_and_the_documented_limits_are_accepted(path, action):
         assert spec.problem(action.default) is None, (path, action.option_strings, action.default)
 
 
+OUTPUT_FLAGS = {"--json", "--plot", "--figure", "--attention", "--html"}
+
+
+def test_every_output_file_flag_checks_its_folder():
+    """Files written at the end of a command are checked while parsing (rnnkit.cli_args.output_file)."""
+    from rnnkit.cli_args import output_file
+
+    def is_path(a):  # translate train's --attention is a name (bahdanau, luong), not a file
+        return OUTPUT_FLAGS & set(a.option_strings) and not hasattr(a.type, "spec")
+
+    found = [(path, a.option_strings[-1]) for path, p in COMMANDS for a in p._actions if is_path(a)]
+    assert len(found) >= 8
+    for path, p in COMMANDS:
+        for a in p._actions:
+            if is_path(a):
+                assert a.type is output_file, f"rnnkit {' '.join(path)} {a.option_strings[-1]}: use type=output_file"
+
+
 def test_config_defaults_are_valid():
     """Every config dataclass behind a command accepts its own defaults (and its presets)."""
     from rnnkit.tasks.configs import PRESETS, ClassifierConfig, ClassifyDataConfig, ClassifyTrainFlags

@@ -117,7 +117,7 @@ def cmd_describe(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments, count
+    from rnnkit.cli_args import add_config_arguments, count, output_file
     from rnnkit.tasks.configs import DecodeOptions
 
     cap = subparsers.add_parser("caption", help="image captioning (Show and Tell, Show, Attend and Tell) on Flickr8k")
@@ -139,7 +139,7 @@ def register(subparsers) -> None:
     p.add_argument("--baseline", default=None, help="also score nearest-neighbour captions: pixels, features or both "
                    "(comma-separated)")
     p.add_argument("--examples", type=count, default=3, help="print the first N captions of each decoder")
-    p.add_argument("--json", default=None, help="also write the scores to this JSON file")
+    p.add_argument("--json", type=output_file, default=None, help="also write the scores to this JSON file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     add_config_arguments(p, DecodeOptions, "decoding (--decoder takes a comma-separated list, e.g. greedy,beam; "
                          "an empty one with --baseline scores only the baseline)")
@@ -148,7 +148,7 @@ def register(subparsers) -> None:
     p = sub.add_parser("describe", help="caption image files")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("images", nargs="+", help="image files (JPEG, PNG, ...; resized to the training size)")
-    p.add_argument("--attention", default=None, help="write the first image with one attention map per word (PNG)")
+    p.add_argument("--attention", type=output_file, default=None, help="write the first image with one attention map per word (PNG)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     add_config_arguments(p, DecodeOptions, "decoding")
     p.set_defaults(func=cmd_describe)

@@ -92,7 +92,7 @@ def cmd_transcribe(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments
+    from rnnkit.cli_args import add_config_arguments, output_file
 
     speech = subparsers.add_parser("speech", help="spoken-digit recognition (FSDD): isolated digits or connected "
                                    "digits with CTC")
@@ -111,7 +111,7 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--beam", default="1,8", help="connected: CTC beam widths to compare, 1 is greedy (default: 1,8)")
     p.add_argument("--data", default=None, help="FSDD folder (default: the one the run trained on)")
-    p.add_argument("--json", default=None, help="also write the scores to this JSON file")
+    p.add_argument("--json", type=output_file, default=None, help="also write the scores to this JSON file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_eval)
 
@@ -119,6 +119,6 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("files", nargs="*", help="WAV files to transcribe")
     p.add_argument("--beam", default="8", help="CTC prefix beam width (1: greedy) (default: 8)")
-    p.add_argument("--plot", default=None, help="draw the first file's log-mel spectrogram and CTC posteriors (PNG)")
+    p.add_argument("--plot", type=output_file, default=None, help="draw the first file's log-mel spectrogram and CTC posteriors (PNG)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_transcribe)

@@ -70,7 +70,7 @@ def cmd_baseline(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments
+    from rnnkit.cli_args import add_config_arguments, output_file
 
     tag = subparsers.add_parser("tag", help="many-to-many sequence labelling: a tag per word (POS, named entities)")
     sub = tag.add_subparsers(dest="tag_command", metavar="action", required=True)
@@ -88,7 +88,7 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--data", required=True, help="tagged file in the training file's format")
     p.add_argument("--format", default=None, help="auto, conllu or conll (default: the training run's)")
-    p.add_argument("--json", default=None, help="also write the scores to this JSON file")
+    p.add_argument("--json", type=output_file, default=None, help="also write the scores to this JSON file")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_eval)
 
