@@ -168,17 +168,24 @@ def _rows(x, lo: int, hi: int, m: int):
         return type(x)(_rows(v, lo, hi, m) for v in x)
     if x.dim() == 0 or x.shape[0] != m:
         raise RnnkitError(f"cannot split a batch of {m} rows across ranks: one of its tensors has shape "
-                          f"{tuple(x.shape)}; its data's batches must be batch-first")
+                          f"{tuple(x.shape)}; the task's data must give batch-first tensors or a share() method")
     return x[lo:hi]
 
 
-def share(inputs, targets, reset):
+def share(inputs, targets, reset, custom=None):
     """This rank's rows of a global batch: ``(inputs, targets, reset, weight)``; ``weight`` (w_r
     above) scales its loss so that DDP's average is the mean over the whole batch. A rank with no row
-    (a last batch smaller than W) keeps one row at weight 0."""
+    (a last batch smaller than W) keeps one row at weight 0.
+
+    Every tensor of the batch must be batch-first. A task whose batches are not (several captions
+    per image, say) gives its data ``share(inputs, targets, rank, size) -> (inputs, targets, weight)``,
+    passed here as ``custom``."""
     w = world()
     if not w.active:
         return inputs, targets, reset, 1.0
+    if custom is not None:
+        inputs, targets, weight = custom(inputs, targets, w.rank, w.size)
+        return inputs, targets, reset, weight
     first = targets
     while isinstance(first, (tuple, list)):
         first = first[0]
