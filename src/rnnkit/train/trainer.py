@@ -169,7 +169,7 @@ class Trainer:
     def train_step(self, autocast) -> float:
         inputs, targets, reset = self.data.batch(self.step)  # the global batch, a function of the step
         self.tokens = (inputs[0] if isinstance(inputs, (tuple, list)) else inputs).numel()
-        inputs, targets, reset, weight = distributed.share(inputs, targets, reset)  # this rank's rows
+        inputs, targets, reset, weight = distributed.share(inputs, targets, reset, getattr(self.data, "share", None))
         inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
         if not self.data.stateful or (isinstance(reset, bool) and reset):
             self.state = None
