@@ -199,3 +199,24 @@ def test_the_lock_is_per_process(tmp_path):
     assert other.returncode != 0 and f"in use by another rnnkit run (PID {os.getpid()})" in other.stderr
     unlock_run(tmp_path / "r")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_ctrl_c_before_the_first_evaluation_says_what_was_saved(tmp_path, periodic_corpus, monkeypatch, capsys):
+    from rnnkit.train.trainer import Trainer
+
+    real = Trainer.train_step
+
+    def then_ctrl_c(self, autocast):
+        value = real(self, autocast)
+        if self.step == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # the trainer's handler: finish the step, evaluate, save
+        return value
+
+    monkeypatch.setattr(Trainer, "train_step", then_ctrl_c)
+    out = tmp_path / "run"
+    assert main(["train", "--corpus", str(periodic_corpus), "--out", str(out), "--steps", "50", "--eval-every", "20",
+                 *TINY]) == 0
+    err = capsys.readouterr().err
+    assert f"interrupted at step 1: saved {out / 'checkpoint'}; continue with --resume --out {out}" in err
+    assert ckpt.load_checkpoint(out / "checkpoint")[1]["step"] == 1
+    unlock_run(out)

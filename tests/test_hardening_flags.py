@@ -61,43 +61,52 @@ def test_the_parser_has_the_commands():
     assert len(NUMERIC) > 100
 
 
-@pytest.mark.parametrize("path, action", NUMERIC, ids=[f"{' '.join(p)} {a.option_strings[-1]}" for p, a in NUMERIC])
-def test_every_numeric_flag_declares_its_range(path, action):
-    spec = getattr(action.type, "spec", None)
-    flag = action.option_strings[-1]
-    assert spec is not None, f"rnnkit {' '.join(path)} {flag}: use a typed helper of rnnkit.cli_args (positive_int, ...) or opt(..., low=...)"
-    if spec.kind is int and spec.choices is None:
-        bounds = (spec.low, spec.high, spec.above, spec.below)
-        assert any(b is not None for b in bounds), f"rnnkit {' '.join(path)} {flag}: an integer flag needs a range"
+BY_COMMAND = {}
+for _path, _action in NUMERIC:
+    BY_COMMAND.setdefault(_path, []).append(_action)
+IDS = [" ".join(path) for path in BY_COMMAND]
 
 
-@pytest.mark.parametrize("path, action", NUMERIC, ids=[f"{' '.join(p)} {a.option_strings[-1]}" for p, a in NUMERIC])
-def test_bad_numbers_give_exit_2_and_one_line(path, action, capsys):
-    spec = getattr(action.type, "spec", None) or Spec(kind=action.type)
-    flag = action.option_strings[-1]
-    for value in bad_values(spec):
-        with pytest.raises(SystemExit) as e:
-            PARSER.parse_args([*path, f"{flag}={value}"])
-        err = capsys.readouterr().err
-        assert e.value.code == 2, (path, flag, value)
-        lines = err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), err
-        assert flag in lines[0] and repr(value) in lines[0] and "must be" in lines[0], err
-        assert "Traceback" not in err and "_" not in lines[0].split(" must be")[0], err  # no Python field names
+@pytest.mark.parametrize("path", list(BY_COMMAND), ids=IDS)
+def test_every_numeric_flag_declares_its_range(path):
+    for action in BY_COMMAND[path]:
+        spec = getattr(action.type, "spec", None)
+        flag = action.option_strings[-1]
+        assert spec is not None, f"rnnkit {' '.join(path)} {flag}: use a typed helper of rnnkit.cli_args (positive_int, ...) or opt(..., low=...)"
+        if spec.kind is int and spec.choices is None:
+            bounds = (spec.low, spec.high, spec.above, spec.below)
+            assert any(b is not None for b in bounds), f"rnnkit {' '.join(path)} {flag}: an integer flag needs a range"
 
 
-@pytest.mark.parametrize("path, action", NUMERIC, ids=[f"{' '.join(p)} {a.option_strings[-1]}" for p, a in NUMERIC])
-def test_the_default_and_the_documented_limits_are_accepted(path, action):
-    spec = getattr(action.type, "spec", None)
-    if spec is None or spec.choices is not None:
-        return
-    for limit in (spec.low, spec.high):
-        if limit is not None:
-            assert spec.problem(spec.kind(limit)) is None
-    if spec.allow_zero:
-        assert spec.problem(spec.kind(0)) is None
-    if action.default not in (None, argparse.SUPPRESS):
-        assert spec.problem(action.default) is None, (path, action.option_strings, action.default)
+@pytest.mark.parametrize("path", list(BY_COMMAND), ids=IDS)
+def test_bad_numbers_give_exit_2_and_one_line(path, capsys):
+    for action in BY_COMMAND[path]:
+        spec = getattr(action.type, "spec", None) or Spec(kind=action.type)
+        flag = action.option_strings[-1]
+        for value in bad_values(spec):
+            with pytest.raises(SystemExit) as e:
+                PARSER.parse_args([*path, f"{flag}={value}"])
+            err = capsys.readouterr().err
+            assert e.value.code == 2, (path, flag, value)
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), err
+            assert flag in lines[0] and repr(value) in lines[0] and "must be" in lines[0], err
+            assert "Traceback" not in err and "_" not in lines[0].split(" must be")[0], err  # no Python field names
+
+
+@pytest.mark.parametrize("path", list(BY_COMMAND), ids=IDS)
+def test_the_default_and_the_documented_limits_are_accepted(path):
+    for action in BY_COMMAND[path]:
+        spec = getattr(action.type, "spec", None)
+        if spec is None or spec.choices is not None:
+            continue
+        for limit in (spec.low, spec.high):
+            if limit is not None:
+                assert spec.problem(spec.kind(limit)) is None
+        if spec.allow_zero:
+            assert spec.problem(spec.kind(0)) is None
+        if action.default not in (None, argparse.SUPPRESS):
+            assert spec.problem(action.default) is None, (path, action.option_strings, action.default)
 
 
 OUTPUT_FLAGS = {"--json", "--plot", "--figure", "--attention", "--html"}
