@@ -30,8 +30,9 @@ class RnnkitParser(argparse.ArgumentParser):
 
     def error(self, message):
         if message.startswith("argument ") and ": " in message:  # "argument --x: must be" -> "--x must be"
-            flag, message = message[len("argument "):].split(": ", 1)
-            message = f"{flag.split('/')[-1]} {message}"
+            flag, rest = message[len("argument "):].split(": ", 1)
+            flag = flag.split("/")[-1]
+            message = f"{flag} {rest}" if flag.startswith("-") else f"{flag}: {rest}"
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
