@@ -23,7 +23,7 @@ from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID, Seq2Seq
 from rnnkit.tasks.configs import Seq2SeqConfig, TranslateDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
 from rnnkit.train.checkpoint import find_checkpoint, load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
-from rnnkit.train.distributed import world
+from rnnkit.train.distributed import span, world
 from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
 
@@ -62,6 +62,13 @@ class ShuffledPairs:
     def batch(self, step: int):
         inputs, targets = self.data.batch(self.sampler.indices(step).tolist())
         return inputs, targets, True
+
+    def share(self, inputs, targets, rank: int, size: int):
+        """Under torchrun: rank ``rank``'s pairs of a batch. Its loss, a mean over its target words, is
+        weighted by ``size`` x its share of the batch's words, so DDP's average is the batch's word mean."""
+        lo, hi, own = span(targets.shape[0], rank, size)
+        words = (targets[lo:hi] != PAD_ID).sum() / (targets != PAD_ID).sum()
+        return tuple(x[lo:hi] for x in inputs), targets[lo:hi], size * float(words) if own else 0.0
 
 
 @torch.no_grad()

@@ -190,13 +190,20 @@ def share(inputs, targets, reset, custom=None):
     while isinstance(first, (tuple, list)):
         first = first[0]
     m = first.shape[0]
-    lo, hi = m * w.rank // w.size, m * (w.rank + 1) // w.size
-    weight = (hi - lo) * w.size / m
-    if hi == lo:
-        lo, hi = min(lo, m - 1), min(lo, m - 1) + 1
+    lo, hi, own = span(m, w.rank, w.size)
+    weight = own * (hi - lo) * w.size / m
     if isinstance(reset, torch.Tensor):
         reset = reset[lo:hi]
     return _rows(inputs, lo, hi, m), _rows(targets, lo, hi, m), reset, weight
+
+
+def span(m: int, rank: int, size: int) -> tuple[int, int, bool]:
+    """Rank ``rank``'s rows ``[lo, hi)`` of ``m``, and whether they are its own: a rank left with none
+    (``m`` < ``size``) gets one row to compute at weight 0, so that every rank runs the same graph."""
+    lo, hi = m * rank // size, m * (rank + 1) // size
+    if hi > lo:
+        return lo, hi, True
+    return min(lo, m - 1), min(lo, m - 1) + 1, False
 
 
 def _collective_device(t: torch.Tensor) -> torch.device:

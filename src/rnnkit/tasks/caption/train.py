@@ -23,6 +23,7 @@ from rnnkit.tasks.caption.data import Captions, build_vocab, image_folder, read_
 from rnnkit.tasks.caption.images import augment, load_images
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
+from rnnkit.train.distributed import span
 from rnnkit.train.trainer import Trainer, resolve_device
 
 TASK = "caption"
@@ -76,6 +77,16 @@ class AugmentedBatches:
             chosen = [torch.randperm(n, generator=generator)[: self.per_image].sort().values.tolist() for n in counts]
         inputs, targets = self.data.batch(indices, images, chosen)
         return inputs, targets, True
+
+    def share(self, inputs, targets, rank: int, size: int):
+        """Under torchrun: rank ``rank``'s images of a batch with their captions. Its loss, a mean over
+        its caption words, is weighted by ``size`` x its share of the batch's words, so DDP's average is
+        the batch's word mean (the attention regulariser, a mean over images, is weighted alike)."""
+        tgt_in, images, owner = inputs  # (N, T), (b, S, S, 3), (N,)
+        lo, hi, own = span(images.shape[0], rank, size)
+        mine = (owner >= lo) & (owner < hi)  # (N,): the captions of this rank's images
+        words = (targets[mine] != PAD_ID).sum() / (targets != PAD_ID).sum()
+        return (tgt_in[mine], images[lo:hi], owner[mine] - lo), targets[mine], size * float(words) if own else 0.0
 
 
 @torch.no_grad()
