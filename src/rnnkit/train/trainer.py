@@ -29,7 +29,7 @@ from rnnkit.train.checkpoint import (
 )
 from rnnkit.train import distributed
 from rnnkit.train.config import TrainConfig
-from rnnkit.train.files import lock_run
+from rnnkit.train.files import lock_run, unlock_run
 from rnnkit.train.metrics import MetricsLog, plot_losses
 from rnnkit.train.optim import clip_gradients, lr_at, make_optimizer
 
@@ -298,13 +298,16 @@ class Trainer:
         finally:
             bar.close()
             signal.signal(signal.SIGINT, previous)
-            records = self.metrics.read()
+            stopping_error = sys.exc_info()[0] is not None  # the error that stopped the run is the one to report
             try:
+                records = self.metrics.read()
                 if records:
                     plot_losses(records, self.run_dir / "loss.png")
             except RnnkitError:
-                if sys.exc_info()[0] is None:  # else the error that stopped the run is the one to report
+                if not stopping_error:
                     raise
+            finally:
+                unlock_run(self.run_dir)  # the folder is free for the next run (a process's exit frees it too)
         if stopped == "interrupted" and self.verbose:
             print(f"interrupted at step {self.step}: saved {self.run_dir / 'checkpoint'}; continue with --resume "
                   f"--out {self.run_dir}", file=sys.stderr)
