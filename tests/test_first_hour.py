@@ -150,3 +150,21 @@ def test_help_texts(capsys):
     assert re.fullmatch(r"rnnkit \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
     result = run_cli("--help")
     assert "``" not in result.stdout and "rnnkit <command>: train" in result.stdout
+
+
+def test_sample_blocks_repeated_ngrams(tmp_path, periodic_corpus, capsys):
+    code, out = train(tmp_path, periodic_corpus, "--steps", "40", "--lr", "0.02", "--eval-every", "40",
+                      "--sample-every", "0")
+    assert code == 0
+    capsys.readouterr()
+    for flags in (["--temperature", "0"], ["--beam", "3"], ["--seed", "1"]):
+        assert main(["sample", "--checkpoint", str(out), "--prime", "the ", "--length", "60", "--no-repeat-ngram", "6",
+                     *flags]) == 0
+        text = capsys.readouterr().out.rstrip("\n")
+        grams = [text[i:i + 6] for i in range(len(text) - 5)]
+        assert len(grams) == len(set(grams)), (flags, text)
+    try:
+        code = main(["sample", "--checkpoint", str(out), "--repetition-penalty", "0.5"])
+    except SystemExit as e:
+        code = e.code
+    assert code == 2 and "--repetition-penalty" in capsys.readouterr().err

@@ -68,7 +68,8 @@ def cmd_sample(args) -> int:
     model, vocab, _ = load_lm(args.checkpoint, args.device)
     prime = args.prime if args.prime is not None else ("\n" if "\n" in vocab.index else vocab.chars[0])
     text = generate(model, vocab, prime, args.length, temperature=args.temperature, top_k=args.top_k,
-                    top_p=args.top_p, beam=args.beam, seed=args.seed)
+                    top_p=args.top_p, beam=args.beam, seed=args.seed, repetition_penalty=args.repetition_penalty,
+                    no_repeat_ngram=args.no_repeat_ngram, progress=True)
     print(text)
     return 0
 
@@ -173,7 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(p, TrainConfig, "training")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("sample", help="generate text from a trained language model")
+    p = sub.add_parser("sample", help="generate text from a trained language model",
+                       description="Generate text from a trained language model. For open-ended text, sample "
+                       "(the default; e.g. --temperature 0.8 --top-p 0.95). Greedy decoding (--temperature 0) and beam "
+                       "search (--beam 5) look for the most probable continuation, which on a character model loops "
+                       "(self._file.self._file...) or fills up with spaces; --no-repeat-ngram 12 stops that.")
     p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     p.add_argument("--prime", default=None, help="text to start from (default: a newline)")
     p.add_argument("--length", type=positive_int, default=500, help="characters to generate (default: 500)")
@@ -183,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=positive_int, default=None, help="sample only among the k most probable characters")
     p.add_argument("--top-p", type=fraction, default=None,
                    help="nucleus sampling: only the smallest set of characters whose probability reaches p")
+    p.add_argument("--repetition-penalty", type=number(float, low=1), default=1.0,
+                   help="multiply the log-probability of every character already in the text by this (CTRL's "
+                   "penalty; 1: off); on characters it mostly flattens the distribution (default: 1.0)")
+    p.add_argument("--no-repeat-ngram", type=count, default=0,
+                   help="never repeat a run of N characters already in the text (the prime included): stops the "
+                   "loops of greedy and beam search; 8 to 20 suits code and prose (default: 0, off)")
     p.add_argument("--beam", type=positive_int, default=1, help="beam width; above 1 runs beam search instead of sampling")
     p.add_argument("--seed", type=seed, default=None, help="random seed, for a reproducible sample")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")

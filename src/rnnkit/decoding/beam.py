@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from rnnkit.decoding.step import (Hypothesis, State, StepFn, check_max_len, length_normalised, select_state,
-                                  start_tokens)
+from rnnkit.decoding.step import (Hypothesis, State, StepFn, check_max_len, context_tokens, length_normalised,
+                                  select_state, start_tokens)
 from rnnkit.errors import RnnkitError
 
 
@@ -45,7 +45,8 @@ def best_candidates(candidates: torch.Tensor, k: int) -> tuple[torch.Tensor, tor
 
 @torch.no_grad()
 def beam_search(step: StepFn, state: State, start: int | torch.Tensor, beam: int = 5, max_len: int = 100,
-                eos: int | None = None, length_penalty: float = 0.0, n_best: int = 1) -> list[list[Hypothesis]]:
+                eos: int | None = None, length_penalty: float = 0.0, n_best: int = 1, repetition_penalty: float = 1.0,
+                no_repeat_ngram: int = 0, context: torch.Tensor | None = None) -> list[list[Hypothesis]]:
     """Per batch row, up to ``n_best`` hypotheses, best first.
 
     Selection during the search uses the raw cumulative log-probability; the final ranking uses
@@ -53,17 +54,25 @@ def beam_search(step: StepFn, state: State, start: int | torch.Tensor, beam: int
     stops the search from preferring short outputs). Fewer than ``n_best`` come back only when fewer
     sequences with nonzero probability exist. Stops when every hypothesis ended or at ``max_len``.
     All rows are searched together: the state holds ``B * K`` hypotheses, row-major.
+    ``repetition_penalty``, ``no_repeat_ngram`` and ``context`` (``rnnkit.decoding.penalties``) reshape
+    the scores the search ranks by; each hypothesis's ``log_prob`` stays the model's.
     """
+    from rnnkit.decoding.penalties import check_penalties, penalise
+
     if not isinstance(beam, int) or beam < 1:
         raise RnnkitError(f"beam must be an integer >= 1 (1 is greedy), got {beam!r}")
     if not isinstance(n_best, int) or not 1 <= n_best <= beam:
         raise RnnkitError(f"n_best must be between 1 and the beam width {beam}, got {n_best!r}; "
                           "widen the beam to get more hypotheses")
     check_max_len(max_len)
+    check_penalties(repetition_penalty, no_repeat_ngram)
+    penalised = repetition_penalty != 1.0 or no_repeat_ngram > 0
     tokens = start_tokens(start, state)  # (B*K,) with K = 1 hypothesis per row to begin with
+    seen = context_tokens(context, tokens) if penalised else None  # (B*K, c + 1 + t): what the penalties see
     B, device = tokens.shape[0], tokens.device
     K = 1
     cum = torch.zeros(B, dtype=torch.float64, device=device)  # (B*K,) cumulative log-prob, float64 as greedy
+    model_cum = cum.clone()  # (B*K,) the model's log-prob, when the penalties make cum differ from it
     lengths = torch.zeros(B, dtype=torch.long, device=device)  # (B*K,) tokens before the freeze
     finished = torch.zeros(B, dtype=torch.bool, device=device)  # (B*K,)
     history = torch.zeros(B, 0, dtype=torch.long, device=device)  # (B*K, t); past a freeze: padding
@@ -76,13 +85,20 @@ def beam_search(step: StepFn, state: State, start: int | torch.Tensor, beam: int
             frozen = torch.full((V,), float("-inf"), dtype=log_probs.dtype, device=device)
             frozen[eos if eos is not None else 0] = 0.0
             log_probs = torch.where(finished.unsqueeze(1), frozen, log_probs)
-        candidates = (cum.unsqueeze(1) + log_probs).view(B, K * V)  # (B, K*V), index = parent * V + token
+        scores = log_probs
+        if penalised:  # finished hypotheses keep their frozen extension
+            scores = torch.where(finished.unsqueeze(1), log_probs,
+                                 penalise(log_probs, seen, repetition_penalty, no_repeat_ngram))
+        candidates = (cum.unsqueeze(1) + scores).view(B, K * V)  # (B, K*V), index = parent * V + token
         new_K = min(beam, K * V)
         scores, flat = best_candidates(candidates, new_K)  # (B, K')
         parent = (flat // V + row_start * K).view(-1)  # (B*K',) index into the old hypotheses
         tokens = (flat % V).view(-1)  # (B*K',)
         was_finished = finished[parent]
         cum = scores.reshape(-1)
+        if penalised:
+            model_cum = model_cum[parent] + log_probs[parent, tokens]
+            seen = torch.cat([seen[parent], tokens.unsqueeze(1)], dim=1)
         history = torch.cat([history[parent], tokens.unsqueeze(1)], dim=1)
         lengths = lengths[parent] + (~was_finished)
         # -inf: fewer possible extensions than beam slots; such a slot is dead and dropped at the end
@@ -94,10 +110,11 @@ def beam_search(step: StepFn, state: State, start: int | torch.Tensor, beam: int
         if bool(finished.all()):
             break
     score = length_normalised(cum, lengths, length_penalty).view(B, K).tolist()
+    reported = (model_cum if penalised else cum).view(B, K).tolist()
     cum, lengths, history = cum.view(B, K).tolist(), lengths.view(B, K).tolist(), history.view(B, K, -1).tolist()
     results = []
     for b in range(B):
-        hyps = [Hypothesis(history[b][k][:lengths[b][k]], cum[b][k], score[b][k])
+        hyps = [Hypothesis(history[b][k][:lengths[b][k]], reported[b][k], score[b][k])
                 for k in range(K) if cum[b][k] != float("-inf")]
         hyps.sort(key=lambda h: h.score, reverse=True)  # stable: equal scores keep the beam's order
         results.append(hyps[:n_best])

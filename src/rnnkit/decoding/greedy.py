@@ -11,7 +11,10 @@ import torch
 from rnnkit.decoding.step import Hypothesis, State, StepFn, unroll
 
 
-def greedy(step: StepFn, state: State, start: int | torch.Tensor, max_len: int,
-           eos: int | None = None) -> list[Hypothesis]:
-    """One hypothesis per batch row; ties go to the lowest token id (``argmax`` returns the first)."""
-    return unroll(step, state, start, max_len, eos, pick=lambda log_probs: log_probs.argmax(dim=-1))
+def greedy(step: StepFn, state: State, start: int | torch.Tensor, max_len: int, eos: int | None = None,
+           repetition_penalty: float = 1.0, no_repeat_ngram: int = 0,
+           context: torch.Tensor | None = None) -> list[Hypothesis]:
+    """One hypothesis per batch row; ties go to the lowest token id (``argmax`` returns the first).
+    ``repetition_penalty``, ``no_repeat_ngram`` and ``context``: ``rnnkit.decoding.penalties``."""
+    return unroll(step, state, start, max_len, eos, lambda scores: scores.argmax(dim=-1), repetition_penalty,
+                  no_repeat_ngram, context)

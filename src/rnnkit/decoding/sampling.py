@@ -68,16 +68,19 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
 
 def sample(step: StepFn, state: State, start: int | torch.Tensor, max_len: int, temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, eos: int | None = None,
-           generator: torch.Generator | None = None) -> list[Hypothesis]:
-    """One sampled hypothesis per batch row; a seeded ``generator`` reproduces it exactly."""
+           generator: torch.Generator | None = None, repetition_penalty: float = 1.0, no_repeat_ngram: int = 0,
+           context: torch.Tensor | None = None) -> list[Hypothesis]:
+    """One sampled hypothesis per batch row; a seeded ``generator`` reproduces it exactly.
+    ``repetition_penalty``, ``no_repeat_ngram`` and ``context``: ``rnnkit.decoding.penalties``, applied
+    before the temperature."""
     _check_temperature(temperature)
     if top_k is not None:
         _check_top_k(top_k)
     if top_p is not None:
         _check_top_p(top_p)
 
-    def pick(log_probs: torch.Tensor) -> torch.Tensor:
-        logits = log_probs / temperature  # (B, V)
+    def pick(scores: torch.Tensor) -> torch.Tensor:
+        logits = scores / temperature  # (B, V)
         if top_k is not None:
             logits = top_k_filter(logits, top_k)
         if top_p is not None:
@@ -85,4 +88,4 @@ def sample(step: StepFn, state: State, start: int | torch.Tensor, max_len: int, 
         probs = logits.float().softmax(dim=-1)  # (B, V), renormalised over the kept tokens
         return torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
 
-    return unroll(step, state, start, max_len, eos, pick)
+    return unroll(step, state, start, max_len, eos, pick, repetition_penalty, no_repeat_ngram, context)

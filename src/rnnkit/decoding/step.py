@@ -90,24 +90,49 @@ def length_normalised(log_prob: torch.Tensor, lengths: torch.Tensor, length_pena
     return log_prob / lengths.to(log_prob.dtype) ** length_penalty
 
 
+def context_tokens(context: torch.Tensor | None, start: torch.Tensor) -> torch.Tensor:
+    """``(B, c + 1)``: the tokens before the start token (``context (B, c)``, e.g. a prime) and the
+    start token, the history that the repetition penalties look at."""
+    if context is None:
+        return start.unsqueeze(1)
+    context = torch.as_tensor(context, dtype=torch.long, device=start.device)
+    if context.dim() == 1:
+        context = context.unsqueeze(0).expand(start.shape[0], -1)
+    if context.dim() != 2 or context.shape[0] != start.shape[0]:
+        raise RnnkitError(f"context must be ({start.shape[0]}, c) tokens, one row per sequence; got {tuple(context.shape)}")
+    return torch.cat([context, start.unsqueeze(1)], dim=1)
+
+
 @torch.no_grad()
 def unroll(step: StepFn, state: State, start: int | torch.Tensor, max_len: int, eos: int | None,
-           pick: Callable[[torch.Tensor], torch.Tensor]) -> list[Hypothesis]:
+           pick: Callable[[torch.Tensor], torch.Tensor], repetition_penalty: float = 1.0, no_repeat_ngram: int = 0,
+           context: torch.Tensor | None = None) -> list[Hypothesis]:
     """Left to right, one token per row and one ``step`` call per position, never revising a choice.
 
-    ``pick(log_probs (B, V)) -> tokens (B,)`` is the only difference between greedy and sampling. A row
-    that emitted ``eos`` stops; its later outputs are computed with the batch but ignored.
+    ``pick(scores (B, V)) -> tokens (B,)`` is the only difference between greedy and sampling; the
+    scores are the log-probabilities after the repetition penalties (``rnnkit.decoding.penalties``),
+    which look at ``context``, the start token and the output so far. A row that emitted ``eos``
+    stops; its later outputs are computed with the batch but ignored.
     """
+    from rnnkit.decoding.penalties import check_penalties, penalise
+
     check_max_len(max_len)
+    check_penalties(repetition_penalty, no_repeat_ngram)
+    penalised = repetition_penalty != 1.0 or no_repeat_ngram > 0
     tokens = start_tokens(start, state)  # (B,)
     B, device = tokens.shape[0], tokens.device
+    seen = context_tokens(context, tokens) if penalised else None  # (B, c + 1 + t)
     log_prob = torch.zeros(B, dtype=torch.float64, device=device)  # float64: beam width 1 sums the same way
     lengths = torch.zeros(B, dtype=torch.long, device=device)
     done = torch.zeros(B, dtype=torch.bool, device=device)
     chosen = []
     for _ in range(max_len):
         log_probs, state = step(tokens, state)  # (B, V)
-        tokens = pick(log_probs)  # (B,)
+        if penalised:
+            tokens = pick(penalise(log_probs, seen, repetition_penalty, no_repeat_ngram))  # (B,)
+            seen = torch.cat([seen, tokens.unsqueeze(1)], dim=1)
+        else:
+            tokens = pick(log_probs)  # (B,)
         alive = ~done
         token_lp = log_probs.gather(1, tokens.unsqueeze(1)).squeeze(1).double()  # (B,)
         log_prob = log_prob + torch.where(alive, token_lp, 0.0)
