@@ -39,7 +39,6 @@ COMMAND_MODULES = [
 
 def cmd_train(args) -> int:
     from rnnkit.tasks.char_lm import check_configs, saved_configs, train_lm
-
     from rnnkit.tasks.supervised import store_absolute_paths
 
     model_given, train_given = given(args, ModelConfig), given(args, TrainConfig)
@@ -113,7 +112,8 @@ def cmd_eval(args) -> int:
     if windows:
         window = min(window, len(ids) - 1)
         how = f"{windows} random {window}-character windows, each from a zero state"
-        if own and last == run["val_fraction"] and windows == run["eval_windows"] and args.seed == 1234                 and window == min(run["eval_window"], len(ids) - 1):
+        if own and last == run["val_fraction"] and windows == run["eval_windows"] and args.seed == 1234 \
+                and window == min(run["eval_window"], len(ids) - 1):
             how += ": the run's validation protocol"
         print(f"scoring {what}: {how}", file=sys.stderr)
         loss = window_loss(model, random_windows(ids, windows, window, seed=args.seed), progress=True)
