@@ -51,7 +51,7 @@ def cmd_eval(args) -> int:
     print(f"{path}: {len(sources):,} source sentences, {sum(map(len, references)):,} reference translations")
     for decoder in base.decoder.split(","):
         options = replace(base, decoder=decoder.strip())
-        s = corpus_scores(translator, sources, references, options)
+        s = corpus_scores(translator, sources, references, options, progress=True)
         label = f"beam {options.beam}" if options.decoder == "beam" else options.decoder
         print(f"{label:>10}: BLEU {s['bleu']:.2f} (all references), {s['bleu_first_reference']:.2f} (first reference "
               f"only), chrF {s['chrf']:.2f}")
@@ -92,7 +92,7 @@ def cmd_translate(args) -> int:
             tokens = tokens[:limit]
         token_lists.append(tokens)
     options = _decode_options(args)
-    results = translate_tokens(translator, token_lists, options)
+    results = translate_tokens(translator, token_lists, options, progress=True)
     for sentence, hyps in zip(sentences, results):
         if options.n_best == 1:
             print(" ".join(translator.words(hyps[0].tokens)))

@@ -22,16 +22,22 @@ def output_limit(translator, options: DecodeOptions) -> int:
     return options.max_output or 2 * translator.data.max_words + 2
 
 
-def translate_tokens(translator, token_lists: list[list[str]], options: DecodeOptions) -> list[list[Hypothesis]]:
-    """Per sentence (a list of normalised words), up to ``n_best`` hypotheses (target ids), best first."""
+def translate_tokens(translator, token_lists: list[list[str]], options: DecodeOptions,
+                     progress: bool = False) -> list[list[Hypothesis]]:
+    """Per sentence (a list of normalised words), up to ``n_best`` hypotheses (target ids), best first;
+    ``progress``: a bar in sentences/s on a terminal."""
+    from rnnkit.runtime import progress as progress_bar
+
     options.check()
     model, L = translator.model, output_limit(translator, options)
     generator = torch.Generator(device=translator.device).manual_seed(options.seed)
     results: list[list[Hypothesis]] = []
-    with torch.no_grad():
+    with torch.no_grad(), progress_bar(total=len(token_lists), unit="sentence", desc=options.decoder,
+                                       enabled=progress) as bar:
         for lo in range(0, len(token_lists), options.batch_size):
             chunk = token_lists[lo : lo + options.batch_size]
             results += decode_state(model, model.encode(*translator.encode(chunk)), options, L, generator)
+            bar.update(len(chunk))
     return results
 
 
@@ -90,13 +96,14 @@ def exhaustive_shortlisted(model, state, max_len: int, options: DecodeOptions) -
     return [Hypothesis([int(allowed[t]) for t in h.tokens], h.log_prob, h.score) for h in found]
 
 
-def corpus_scores(translator, sources: list[str], references: list[list[str]], options: DecodeOptions) -> dict:
+def corpus_scores(translator, sources: list[str], references: list[list[str]], options: DecodeOptions,
+                  progress: bool = False) -> dict:
     """Corpus BLEU and chrF of the translations of ``sources`` (normalised sentences) against all their
     ``references`` (normalised), and BLEU against the first reference only. BLEU counts the normalised
     words as they are (sacrebleu ``tokenize="none"``): normalisation already split the punctuation."""
     import sacrebleu
 
-    hyps = translate_tokens(translator, [s.split() for s in sources], options)
+    hyps = translate_tokens(translator, [s.split() for s in sources], options, progress)
     outputs = [" ".join(translator.words(h[0].tokens)) for h in hyps]
     most = max(len(r) for r in references)
     streams = [[r[i] if i < len(r) else None for r in references] for i in range(most)]  # None: no more refs
