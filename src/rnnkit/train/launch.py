@@ -14,6 +14,7 @@ nothing on stdout (their errors still reach stderr); and after an elastic restar
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -123,6 +124,10 @@ def launch(args) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # torchrun's own choice, without its warning
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
+
+    for name in list(logging.root.manager.loggerDict):  # the agent's own log lines; rnnkit says what failed
+        if name.startswith("torch.distributed.elastic"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
     torchrun = get_args_parser().parse_args(["--standalone", f"--nproc-per-node={n}", f"--max-restarts={restarts}",
                                              "--module", "rnnkit", *argv])
