@@ -156,6 +156,7 @@ def test_paths_in_a_checkpoint_are_not_followed(lm_run, forecast_run, tmp_path, 
     run = damaged(lm_run, tmp_path, setter("train_config", "corpus", value=str(decoy)))
     opened.clear()
     assert main(["sample", "--checkpoint", str(run), "--length", "3", "--seed", "0"]) == 0
+    assert main(["eval", "--checkpoint", str(run), "--corpus", str(lm_run.parent / "corpus.txt")]) == 0
 
     fc, csv = forecast_run
     fc_copy = tmp_path / "fc"
@@ -167,7 +168,10 @@ def test_paths_in_a_checkpoint_are_not_followed(lm_run, forecast_run, tmp_path, 
     assert main(["forecast", "eval", "--checkpoint", str(fc_copy), "--data", str(csv)]) == 0
     assert str(decoy) not in opened and not any("secret" in p for p in opened), opened
     capsys.readouterr()
-    # without --data, the path named in the checkpoint is said before it is read
+    # without --data (--corpus), the path named in the checkpoint is said before it is read
+    assert main(["eval", "--checkpoint", str(run)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"--corpus not given: reading {decoy}, the corpus named in the checkpoint", err
     assert main(["forecast", "eval", "--checkpoint", str(fc_copy)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"--data not given: reading {decoy}, the training file named in the checkpoint", err

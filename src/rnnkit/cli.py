@@ -91,11 +91,15 @@ def cmd_eval(args) -> int:
     from rnnkit.data.batching import random_windows
     from rnnkit.data.corpus import read_corpus
     from rnnkit.tasks.char_lm import load_lm, stream_loss, window_loss
+    from rnnkit.train.checkpoint import saved_config
     from rnnkit.train.config import TrainConfig
 
     model, vocab, meta = load_lm(args.checkpoint, args.device)
-    run = {**asdict(TrainConfig()), **meta.get("train_config", {})}  # the run's settings (defaults if absent)
+    run = asdict(saved_config(TrainConfig, meta, "train_config", where=args.checkpoint)  # checked, as data
+                 if "train_config" in meta else TrainConfig())  # the run's settings (defaults if absent)
     corpus = args.corpus if args.corpus is not None else run["corpus"]
+    if args.corpus is None and corpus is not None:  # a path from the checkpoint: said before it is read
+        print(f"--corpus not given: reading {corpus}, the corpus named in the checkpoint", file=sys.stderr)
     own = same_corpus(corpus, run["corpus"])
     last = args.last if args.last is not None else (run["val_fraction"] if own else None)
     windows = args.windows if args.windows is not None else run["eval_windows"]
@@ -109,6 +113,8 @@ def cmd_eval(args) -> int:
         what += f", its last {last:g} ({n:,} characters)"
         text = text[len(text) - n:]
     ids = torch.tensor(vocab.encode(text, "the evaluation corpus"), dtype=torch.long)
+    if len(ids) < 2:
+        raise RnnkitError(f"{what} has {len(ids)} character(s); scoring needs at least 2 (a longer text or a larger --last)")
     if windows:
         window = min(window, len(ids) - 1)
         how = f"{windows} random {window}-character windows, each from a zero state"
