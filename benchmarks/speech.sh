@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Spoken digits (FSDD) on a CPU, one thread: the runs behind the README's speech results.
-#   benchmarks/speech.sh [isolated|specaugment|holdout|connected|all] [RUNS_DIR]
+#   benchmarks/speech.sh [isolated|specaugment|holdout|connected|figure|all] [RUNS_DIR]
 # Each training is capped by --time (seconds); eval writes JSON beside each run.
 set -euo pipefail
 what=${1:-all}
@@ -39,4 +39,16 @@ fi
 if [[ $what == connected || $what == all ]]; then  # 2-7 digits, CTC, greedy and beam on held-out takes
   train_eval connected --task connected --stack 5 --hidden 128 --layers 1 --train-utterances 3000 \
     --test-utterances 300 --lr 3e-3 --steps 3000 --time 900 --eval-every 150
+fi
+if [[ $what == figure || $what == all ]]; then  # a 5-digit test utterance (takes 0-4), transcribed with its posteriors
+  python - "$data" "$runs/utterance.wav" <<'PY'
+import sys
+from rnnkit.data.audio import write_wav
+from rnnkit.tasks.speech.fsdd import ConnectedDigits, list_recordings, split_recordings
+test = split_recordings(list_recordings(sys.argv[1]))["test"]
+u = next(u for u in ConnectedDigits(test).utterances(50, seed=7) if len(u.digits) == 5)
+write_wav(sys.argv[2], u.samples)
+print("spoken:", "".join(map(str, u.digits)), "by", u.speaker)
+PY
+  rnnkit speech transcribe --checkpoint "$runs/connected" "$runs/utterance.wav" --plot docs/figures/speech-ctc.png
 fi

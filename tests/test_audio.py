@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from rnnkit.data import audio
 from rnnkit.data.audio import FeatureSpec, FrontEnd, cmvn, dct_matrix, read_wav, spec_augment
 from rnnkit.errors import RnnkitError
 
@@ -27,6 +28,8 @@ def test_read_wav_round_trip(tmp_path):
     ints = np.array([0, 1000, -1000, 32767, -32768], dtype=np.int16)
     x = read_wav(write_wav(tmp_path / "a.wav", ints))
     assert x.dtype == torch.float32 and torch.equal(x, torch.tensor(ints / 32768.0, dtype=torch.float32))
+    audio.write_wav(tmp_path / "b.wav", x)
+    assert torch.equal(read_wav(tmp_path / "b.wav"), x)
 
 
 @pytest.mark.parametrize("kind, make, message", [

@@ -48,6 +48,16 @@ def read_wav(path, rate: int = 8000) -> torch.Tensor:
     return samples.to(torch.float32) / 32768.0
 
 
+def write_wav(path, samples: torch.Tensor, rate: int = 8000) -> None:
+    """Write ``samples (N,)`` in [-1, 1] as a mono 16-bit PCM WAV file (the inverse of ``read_wav``)."""
+    ints = (samples.clamp(-1.0, 32767 / 32768) * 32768.0).round().to(torch.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(ints.numpy().astype("<i2").tobytes())
+
+
 def hz_to_mel(f):
     return 2595.0 * math.log10(1.0 + f / 700.0)
 

@@ -6,6 +6,18 @@ from __future__ import annotations
 from rnnkit.lab.plots import _pyplot
 
 
+def spikes(p, threshold: float = 0.5) -> list[int]:
+    """The highest step of each run of steps where ``p`` exceeds ``threshold``."""
+    peaks, start = [], None
+    for t, v in enumerate([*p, 0.0]):
+        if v > threshold and start is None:
+            start = t
+        elif v <= threshold and start is not None:
+            peaks.append(max(range(start, t), key=lambda i: p[i]))
+            start = None
+    return peaks
+
+
 def plot_transcription(features, posteriors, digits: list[int], stack: int, path, title: str = "") -> None:
     """``features (T, F)`` (normalised log-mel); ``posteriors (T', 11)`` (blank first) or None; one RNN
     step per ``stack`` frames (10 ms each)."""
@@ -23,8 +35,7 @@ def plot_transcription(features, posteriors, digits: list[int], stack: int, path
         for c in range(1, posteriors.shape[1]):
             p = posteriors[:, c].numpy()
             ax.plot(times, p, color=f"C{c - 1}", label=str(c - 1))
-            peak = int(p.argmax())
-            if p[peak] > 0.5:
+            for peak in spikes(p):  # label every spike of this digit
                 ax.annotate(str(c - 1), (times[peak], p[peak]), textcoords="offset points", xytext=(0, 3),
                             ha="center", color=f"C{c - 1}", fontweight="bold")
         ax.set(ylabel="CTC posterior", ylim=(0, 1.12))
