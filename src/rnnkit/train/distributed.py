@@ -48,6 +48,16 @@ class World:
         return self.rank == 0
 
 
+class NullLog:
+    """The metrics log of a rank other than 0: it writes and reads nothing (rank 0 keeps the log)."""
+
+    def write(self, **record) -> None:
+        pass
+
+    def read(self) -> list:
+        return []
+
+
 def world() -> World:
     """The world torchrun describes in the environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``)."""
     try:

@@ -10,7 +10,6 @@ clear message and leaves the last good checkpoint in place; Ctrl-C finishes the 
 from __future__ import annotations
 
 import math
-import os
 import signal
 import sys
 import time
@@ -253,8 +252,8 @@ class Trainer:
         complete = self.already_complete()
         if complete is not None:
             return complete
-        log_path = self.run_dir / "metrics.jsonl" if self.world.writer else os.devnull  # one writer: rank 0
-        self.metrics = MetricsLog(log_path, truncate_after_step=self.step)
+        self.metrics = (MetricsLog(self.run_dir / "metrics.jsonl", truncate_after_step=self.step)
+                        if self.world.writer else distributed.NullLog())  # one writer: rank 0
         use_amp = c.amp and self.device.type == "cuda"
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else nullcontext()
         previous = signal.signal(signal.SIGINT, self._request_stop)
