@@ -191,6 +191,7 @@ def test_lm_two_ranks_equal_one_process(lm_runs):
     assert "rank1.rng.torch" in t2 and "rank1.rng.torch" not in t1  # rank 1's RNG, in the same safetensors file
     assert lm_runs["log"].stdout.count("corpus:") == 1  # rank 0 alone prints
     assert not list(lm_runs["two"].glob("*.tmp"))
+    assert Path(os.devnull).is_char_device()  # ranks > 0 write no file, not even through os.devnull
 
 
 @pytest.mark.slow
