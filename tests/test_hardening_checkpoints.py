@@ -248,3 +248,20 @@ def test_divergence_far_above_the_initial_loss_and_nan(periodic_corpus, tmp_path
             meta = load_checkpoint(out / name)[1]
             assert meta["step"] == 2 and meta["metrics"]["val_loss"] == 2.0
         unlock_run(out)
+
+
+def test_the_parameter_count_on_the_meta_device_is_exact():
+    """The memory estimate counts parameters without allocating them: the count equals the real one for
+    every cell and initialisation (the meta device has no values: spectral scaling and MTRNN's tau
+    checks must not read any)."""
+    from rnnkit.cells import CELLS, INITS
+    from rnnkit.models.language_model import CharLM
+    from rnnkit.train.config import ModelConfig
+    from rnnkit.train.memory import count_parameters
+
+    for cell in CELLS:
+        for init in INITS:
+            if init != "default" and cell in ("mingru", "minlstm"):
+                continue  # no recurrent weights to initialise: refused with one line
+            make = lambda: CharLM(20, ModelConfig(cell=cell, init=init, hidden=6, embedding=3))
+            assert count_parameters(make) == sum(p.numel() for p in make().parameters()), (cell, init)

@@ -62,6 +62,8 @@ def init_cell_(
         elif scheme == "spectral":
             if not spectral_radius_ > 0:
                 raise RnnkitError(f"spectral radius must be > 0, got {spectral_radius_}")
+            if block.is_meta:  # shapes only (rnnkit.train.memory counts parameters): no values to set
+                continue
             w = torch.randn(H, H, generator=generator, dtype=torch.float64)
             block.copy_(w * (spectral_radius_ / spectral_radius(w)))
     if forget_bias is not None:

@@ -26,7 +26,7 @@ class MTRNNCell(RecurrentCell):
             raise unknown_choice("activation", activation, ACTIVATIONS)
         self.activation = activation
         super().__init__(input_size, hidden_size)
-        tau = torch.as_tensor(tau, dtype=torch.get_default_dtype()).flatten()
+        tau = torch.as_tensor(tau, dtype=torch.get_default_dtype(), device="cpu").flatten()  # checked here, even on meta
         if tau.numel() not in (1, hidden_size) or bool((tau < 1).any()):
             raise RnnkitError(
                 f"tau must be one number >= 1 or {hidden_size} numbers >= 1 (one per unit), got {tau.tolist()}"
