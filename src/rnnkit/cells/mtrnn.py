@@ -31,7 +31,7 @@ class MTRNNCell(RecurrentCell):
             raise RnnkitError(
                 f"tau must be one number >= 1 or {hidden_size} numbers >= 1 (one per unit), got {tau.tolist()}"
             )
-        self.register_buffer("tau", tau.expand(hidden_size).clone())  # (H,)
+        self.register_buffer("tau", tau.expand(hidden_size).clone().to(self.weight_ih.device))  # (H,), beside the weights
 
     def forward(self, x: torch.Tensor, h: torch.Tensor):  # x (B, F), h (B, H)
         alpha = 1.0 / self.tau  # (H,), the leak rate
