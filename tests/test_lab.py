@@ -133,7 +133,7 @@ def test_lab_cli(tmp_path, capsys):
     assert main(["lab", "task", "adding", "--models", "lstm,srn", "--T", "10", "--steps", "20", "--hidden", "8",
                  "--out", str(tmp_path / "task")]) == 0
     table = (tmp_path / "task" / "results.md").read_text()
-    assert "| srn | 1 step (SRN) | 10 | 20 |" in table and "| lstm | full | 10 | 20 |" in table
+    assert "| srn | 1 step (SRN) | 10 | 0.01 | 20 |" in table and "| lstm | full | 10 | 0.01 | 20 |" in table
     assert main(["lab", "esn", "--out", str(tmp_path / "esn"), "--reservoir", "50", "--horizon", "5"]) == 0
     assert "echo-state property" in capsys.readouterr().out
     assert main(["lab", "task", "adding", "--T", "1,x", "--out", str(tmp_path / "bad")]) == 2

@@ -2,6 +2,7 @@
 test-loss curves and figure, and the sequential-digits reader and CLI."""
 
 import builtins
+import importlib.util
 import json
 
 import pytest
@@ -9,12 +10,13 @@ import torch
 
 from rnnkit.cli import main
 from rnnkit.errors import RnnkitError
+from rnnkit.lab import digits
 from rnnkit.lab.gradient_flow import ModelSpec
 from rnnkit.lab.sequence_tasks import SOLVED_FRACTION, make_task, run_task, train_on_task
 from rnnkit.lab.tasks import ADDING_BASELINE_MSE, copy_baseline
 
-pytest.importorskip("sklearn", reason="the sequential-digits reader needs scikit-learn")
-from rnnkit.lab import digits  # noqa: E402
+needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                                   reason="the sequential digits come from scikit-learn, which is not installed")
 
 
 def test_solved_run_stops_at_the_first_evaluation_below_the_target(tmp_path):
@@ -66,6 +68,7 @@ def test_spec_learning_rate_wins_over_the_common_one(tmp_path):
 # ------------------------------------------------------------------ sequential digits
 
 
+@needs_sklearn
 def test_digit_sequences_shapes_and_values():
     d = digits.digit_sequences("pixel", seed=0)
     n = len(d.train_y) + len(d.val_y) + len(d.test_y)
@@ -82,6 +85,7 @@ def test_digit_sequences_shapes_and_values():
         assert set(y.tolist()) == set(range(10))
 
 
+@needs_sklearn
 def test_no_test_image_in_training():
     d = digits.digit_sequences("permuted", seed=3)
     train, val, test = (set(d.indices[k].tolist()) for k in ("train", "val", "test"))
@@ -93,6 +97,7 @@ def test_no_test_image_in_training():
     assert torch.equal(d.test_y, labels[d.indices["test"]])
 
 
+@needs_sklearn
 def test_permutation_is_fixed_by_the_seed():
     a, b, c = (digits.digit_sequences("permuted", seed=s) for s in (1, 1, 2))
     assert torch.equal(a.order, b.order) and torch.equal(a.train_x, b.train_x)
@@ -119,7 +124,8 @@ def test_bad_variant_and_missing_scikit_learn(monkeypatch):
         digits.digit_sequences("pixel")
 
 
-def test_lab_task_and_digits_cli(tmp_path, capsys):
+@needs_sklearn
+def test_lab_task_merge_and_digits_cli(tmp_path, capsys):
     figure = tmp_path / "adding.png"
     assert main(["lab", "task", "adding", "--models", "lstm:default:fb=2,irnn:lr=1e-4", "--T", "6", "--steps", "6",
                  "--hidden", "4", "--eval-every", "3", "--threads", "1", "--out", str(tmp_path / "task"),
@@ -129,6 +135,15 @@ def test_lab_task_and_digits_cli(tmp_path, capsys):
     assert [r["lr"] for r in data["runs"]] == [1e-3, 1e-4]
     assert all(len(r["curve"]) == 2 for r in data["runs"]) and figure.stat().st_size > 1000
     assert "wall time" in (tmp_path / "task" / "results.md").read_text()
+    # a second length run apart, then one table and one figure for both
+    assert main(["lab", "task", "adding", "--models", "tanh", "--T", "7", "--steps", "3", "--hidden", "4",
+                 "--eval-every", "3", "--out", str(tmp_path / "task7")]) == 0
+    assert main(["lab", "merge", str(tmp_path / "task"), str(tmp_path / "task7"), "--out", str(tmp_path / "m")]) == 0
+    merged = (tmp_path / "m" / "results.md").read_text()
+    assert "| irnn:lr=1e-4 | full | 6 |" in merged and "| tanh | full | 7 |" in merged
+    assert (tmp_path / "m" / "adding.png").stat().st_size > 1000
+    assert main(["lab", "merge", str(tmp_path / "nothing"), "--out", str(tmp_path / "m2")]) == 2
+    assert "cannot read" in capsys.readouterr().err
     assert main(["lab", "digits", "--models", "tanh,gru", "--variants", "pixel,row", "--steps", "4", "--hidden", "4",
                  "--eval-every", "2", "--threads", "1", "--out", str(tmp_path / "digits")]) == 0
     out = capsys.readouterr().out

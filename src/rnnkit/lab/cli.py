@@ -14,9 +14,10 @@ from rnnkit.errors import RnnkitError
 from rnnkit.train.files import make_folder
 
 # `lab task` defaults, chosen by the measurements in docs/lab.md
-TASK_MODELS = "tanh,irnn:lr=1e-4,lstm:default:fb=2,lstm,gru:default:fb=2,mingru"
-TASK_STEPS, TASK_HIDDEN, TASK_BATCH, TASK_LR = 3000, 64, 32, 1e-3
-DIGITS_MODELS, DIGITS_STEPS = "tanh,irnn:lr=1e-4,lstm:default:fb=2,gru:default:fb=2", 2000
+TASK_MODELS = "tanh,irnn:lr=1e-4,lstm:default:fb=1,lstm,gru,mingru"
+TASK_LENGTHS = {"adding": "100,200,400", "copy": "100"}
+TASK_STEPS, TASK_HIDDEN, TASK_BATCH, TASK_LR = 4000, 64, 32, 1e-2
+DIGITS_MODELS, DIGITS_STEPS = "tanh,irnn:lr=1e-4,lstm:default:fb=1,gru", 1000
 
 
 def _out(args, name: str) -> Path:
@@ -24,8 +25,6 @@ def _out(args, name: str) -> Path:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    # vanishing gradients are denormal floats, which the CPU handles up to 7x slower: flush them to zero
-    torch.set_flush_denormal(True)
     out = Path(args.out or time.strftime(f"runs/lab-{name}-%Y%m%d-%H%M%S"))
     make_folder(out)
     return out
@@ -92,70 +91,122 @@ def cmd_exploding(args) -> int:
     return 0
 
 
-def cmd_task(args) -> int:
+def _task_line(r: dict) -> str:
+    return (f"| {r['name']} | {'1 step (SRN)' if r['truncate'] else 'full'} | {r['T']} | {r['lr']:g} | {r['steps']} | "
+            f"{r['solved_at'] or '-'} | {r['test_loss']:.4f} | {r['baseline']:.4f} | {r['ratio']:.3f} | "
+            f"{r['seconds']:.0f} / {r['cpu_seconds']:.0f} | {r['engine']} |")
+
+
+def _task_report(rows: list[dict], task: str, out: Path, figure, solved: float, wall: float) -> None:
+    """results.md (the table, with the wall and CPU time), results.json and the figure of the curves."""
     from rnnkit.lab.plots import plot_curves
+
+    metric = "MSE" if task == "adding" else "cross-entropy"
+    lines = [f"| model | BPTT | T | lr | steps | solved at | test {metric} | baseline | ratio | wall / CPU s | engine |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"] + [_task_line(r) for r in rows]
+    cpu = sum(r["cpu_seconds"] for r in rows)
+    lines.append(f"\nwall time {wall / 60:.1f} min for the table (training CPU time {cpu / 60:.1f} min)")
+    (out / "results.json").write_text(json.dumps({"task": task, "wall_seconds": wall, "solved": solved, "runs": rows}))
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    figure = Path(figure) if figure else out / f"{task}.png"
+    plot_curves(rows, figure, f"test {metric}", "baseline (memoryless)", solved)
+    print(lines[-1].strip())
+    print(f"wrote {out / 'results.md'} and {figure}")
+
+
+def cmd_task(args) -> int:
     from rnnkit.lab.sequence_tasks import run_task
 
     out = _out(args, f"task-{args.task}")
     rows = []
     metric = "MSE" if args.task == "adding" else "cross-entropy"
-    header = f"| model | BPTT | T | lr | steps | solved at | test {metric} | baseline | ratio | wall / CPU s | engine |"
-    lines = [header, "|---|---|---|---|---|---|---|---|---|---|---|"]
-    print(header)
+    print(f"| model | BPTT | T | lr | steps | solved at | test {metric} | baseline | ratio | wall / CPU s | engine |")
     started = time.perf_counter()
-    for T in _ints(args.T, "--T"):
+    for T in _ints(args.T or TASK_LENGTHS[args.task], "--T"):
         for name in args.models.split(","):
             spec, truncate = ("elman", 1) if name == "srn" else (name, 0)
             r = run_task(args.task, spec, T, hidden=args.hidden, truncate=truncate, seed=args.seed, out=out,
                          steps=args.steps, batch_size=args.batch_size, lr=args.lr, clip=args.clip,
                          eval_every=args.eval_every, solved_fraction=args.solved or None)
-            rows.append({**r.__dict__, "name": name})
-            line = (f"| {name} | {'1 step (SRN)' if truncate else 'full'} | {T} | {r.lr:g} | {r.steps} | "
-                    f"{r.solved_at or '-'} | {r.test_loss:.4f} | {r.baseline:.4f} | {r.ratio:.3f} | "
-                    f"{r.seconds:.0f} / {r.cpu_seconds:.0f} | {r.engine} |")
-            lines.append(line)
-            print(line, flush=True)
-    total = time.perf_counter() - started
-    cpu = sum(r["cpu_seconds"] for r in rows)
-    lines.append(f"\nwall time {total / 60:.1f} min for the table (training CPU time {cpu / 60:.1f} min)")
-    print(lines[-1].strip())
-    (out / "results.json").write_text(json.dumps({"wall_seconds": total, "args": {k: v for k, v in vars(args).items()
-                                                                                    if k != "func"}, "runs": rows}))
-    (out / "results.md").write_text("\n".join(lines) + "\n")
-    figure = Path(args.figure) if args.figure else out / f"{args.task}.png"
-    plot_curves(rows, figure, f"test {metric}", "baseline (memoryless)", args.solved)
-    print(f"wrote {out / 'results.md'} and {figure}")
+            rows.append({**r.__dict__, "ratio": r.ratio, "name": name})
+            print(_task_line(rows[-1]), flush=True)
+            if r.stopped == "interrupted":  # Ctrl-C: the table ends here, with what was done
+                break
+        if rows and rows[-1]["stopped"] == "interrupted":
+            break
+    _task_report(rows, args.task, out, args.figure, args.solved, time.perf_counter() - started)
     return 0
+
+
+def cmd_merge(args) -> int:
+    """One table and one figure from several ``lab task`` (or ``lab digits``) folders, e.g. one process per
+    length T; a model and length (or variant) found twice keeps its longest run."""
+    out = _out(args, "merge")
+    runs, tasks, wall = [], set(), 0.0
+    for folder in args.folders:
+        path = Path(folder) / "results.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise RnnkitError(f"cannot read {path} (a `rnnkit lab task` or `lab digits` output folder holds "
+                              f"one): {e}") from None
+        for r in data["runs"]:  # a model and length run twice (a re-run, an interrupted table): the longest run
+            key = (r["name"], r["T"], r.get("variant"))
+            same = [i for i, q in enumerate(runs) if (q["name"], q["T"], q.get("variant")) == key]
+            if not same:
+                runs.append(r)
+            elif r["steps"] > runs[same[0]]["steps"]:
+                runs[same[0]] = r
+        tasks.add(data.get("task", "digits"))
+        wall = max(wall, data["wall_seconds"])  # the folders ran side by side
+    if len(tasks) != 1:
+        raise RnnkitError(f"the folders hold results of different tasks ({', '.join(sorted(tasks))}); merge one task")
+    task = tasks.pop()
+    if task == "digits":
+        _digits_report(runs, out, args.figure, wall)
+    else:
+        _task_report(runs, task, out, args.figure, args.solved, wall)
+    return 0
+
+
+def _digits_line(r: dict) -> str:
+    return (f"| {r['variant']} | {r['T']} | {r['name']} | {r['lr']:g} | {r['steps']} | {r['test_accuracy']:.3f} | "
+            f"{r['test_loss']:.3f} | {r['seconds']:.0f} / {r['cpu_seconds']:.0f} | {r['engine']} |")
+
+
+DIGITS_HEADER = "| variant | T | model | lr | steps | test accuracy | test cross-entropy | wall / CPU s | engine |"
+
+
+def _digits_report(rows: list[dict], out: Path, figure, wall: float) -> None:
+    """results.md, results.json and the figure of the validation-accuracy curves, one panel per variant."""
+    from rnnkit.lab.plots import plot_curves
+
+    lines = [DIGITS_HEADER, "|---|---|---|---|---|---|---|---|---|"] + [_digits_line(r) for r in rows]
+    cpu = sum(r["cpu_seconds"] for r in rows)
+    lines.append(f"\nwall time {wall / 60:.1f} min for the table (training CPU time {cpu / 60:.1f} min)")
+    (out / "results.json").write_text(json.dumps({"task": "digits", "wall_seconds": wall, "runs": rows}))
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    figure = Path(figure) if figure else out / "digits.png"
+    plot_curves([{**r, "T": r["variant"]} for r in rows], figure, "validation accuracy", "chance (10 classes)",
+                log=False, panel="")
+    print(lines[-1].strip())
+    print(f"wrote {out / 'results.md'} and {figure}")
 
 
 def cmd_digits(args) -> int:
     from rnnkit.lab.digits import run_digits
-    from rnnkit.lab.plots import plot_curves
 
     out = _out(args, "digits")
-    header = "| variant | T | model | lr | steps | test accuracy | test cross-entropy | wall / CPU s | engine |"
-    lines, rows = [header, "|---|---|---|---|---|---|---|---|---|"], []
-    print(header)
+    rows = []
+    print(DIGITS_HEADER)
     started = time.perf_counter()
     for variant in args.variants.split(","):
         for name in args.models.split(","):
             r = run_digits(variant, name, out, hidden=args.hidden, steps=args.steps, batch_size=args.batch_size,
                            lr=args.lr, clip=args.clip, eval_every=args.eval_every, seed=args.seed)
             rows.append({**r, "name": name, "baseline": 0.1})
-            line = (f"| {variant} | {r['T']} | {name} | {r['lr']:g} | {r['steps']} | {r['test_accuracy']:.3f} | "
-                    f"{r['test_loss']:.3f} | {r['seconds']:.0f} / {r['cpu_seconds']:.0f} | {r['engine']} |")
-            lines.append(line)
-            print(line, flush=True)
-    total = time.perf_counter() - started
-    cpu = sum(r["cpu_seconds"] for r in rows)
-    lines.append(f"\nwall time {total / 60:.1f} min for the table (training CPU time {cpu / 60:.1f} min)")
-    print(lines[-1].strip())
-    (out / "results.json").write_text(json.dumps({"wall_seconds": total, "runs": rows}))
-    (out / "results.md").write_text("\n".join(lines) + "\n")
-    figure = Path(args.figure) if args.figure else out / "digits.png"
-    plot_curves([{**r, "T": r["variant"]} for r in rows], figure, "validation accuracy", "chance (10 classes)",
-                log=False, panel="")
-    print(f"wrote {out / 'results.md'} and {figure}")
+            print(_digits_line(rows[-1]), flush=True)
+    _digits_report(rows, out, args.figure, time.perf_counter() - started)
     return 0
 
 
@@ -234,7 +285,8 @@ def register(subparsers) -> None:
     p.add_argument("--models", default=TASK_MODELS,
                    help="comma-separated models: any cell spec (see gradient-flow) with an optional :lr=<its own "
                         f"learning rate>, or srn (tanh, BPTT truncated to 1 step) (default: {TASK_MODELS})")
-    p.add_argument("--T", default="100,200,400", help="comma-separated sequence lengths (default: 100,200,400)")
+    p.add_argument("--T", default=None, help="comma-separated sequence lengths (default: 100,200,400 for adding, "
+                                            "100 for copy)")
     p.add_argument("--steps", type=positive_int, default=TASK_STEPS,
                    help=f"most training steps per run; a solved run stops earlier (default: {TASK_STEPS})")
     p.add_argument("--hidden", type=positive_int, default=TASK_HIDDEN, help=f"hidden units (default: {TASK_HIDDEN})")
@@ -246,6 +298,13 @@ def register(subparsers) -> None:
                    help="stop a run once its test loss is below this fraction of the baseline (0: never; default: 0.01)")
     p.add_argument("--figure", type=output_file, default=None, help="where to draw the test-loss curves (default: <out>/<task>.png)")
     p.set_defaults(func=cmd_task)
+
+    p = sub.add_parser("merge", parents=[common],
+                       help="one table and figure from several `lab task` or `lab digits` folders (runs made side by side)")
+    p.add_argument("folders", nargs="+", help="output folders of `rnnkit lab task` or `lab digits` (each holds results.json)")
+    p.add_argument("--solved", type=non_negative_float, default=0.01, help="the solved level drawn (default: 0.01)")
+    p.add_argument("--figure", type=output_file, default=None, help="where to draw the curves (default: <out>/<task>.png)")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("digits", parents=[common],
                        help="classify scikit-learn's 8x8 digits read one pixel (or row) per step, also permuted")

@@ -54,6 +54,8 @@ def plot_curves(rows: list[dict], path, ylabel: str, baseline_label: str, solved
                            label=f"solved ({solved_fraction:.0%} of the baseline)")
         if log:
             ax.set_yscale("log")
+            if baseline is not None:  # a diverged run's huge losses would flatten every other curve
+                ax.set_ylim(top=baseline * 4)
         ax.set(xlabel="training step", title=f"{panel}{T}")
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel(ylabel)

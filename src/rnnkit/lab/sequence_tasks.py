@@ -82,6 +82,7 @@ class TaskResult:
     engine: str = ""
     lr: float = 0.0
     curve: list = field(default_factory=list)  # [(step, test loss)] at every evaluation
+    stopped: str = "steps"  # why the run ended: steps (the budget), solved, interrupted (Ctrl-C), diverged
 
     @property
     def ratio(self) -> float:
@@ -108,9 +109,11 @@ def train_on_task(model, generate, T: int, run_dir, meta: dict, steps: int = 100
                           {**meta, "T": T, "train_config": asdict(config)}, target=stop_below)
     trainer.verbose = verbose
     Path(run_dir).mkdir(parents=True, exist_ok=True)
-    diverged_at = None
+    diverged_at, trainer.stopped = None, "diverged"
     try:
         trainer.fit()
+        # "interrupted" (Ctrl-C) unless the stop was the solved target's
+        trainer.stopped = "solved" if trainer.solved_at else "interrupted" if trainer.stop_requested else "steps"
     except Diverged as e:
         diverged_at = e.step
     model.eval()
@@ -141,4 +144,4 @@ def run_task(task: str, spec_text: str, T: int, hidden: int = 64, truncate: int 
     curve = [(r["step"], r["val_loss"]) for r in trainer.metrics.read() if "val_loss" in r]
     return TaskResult(task, spec_text, T, truncate, trainer.step, test, baseline(T), diverged_at, trainer.clipped,
                       trainer.solved_at, trainer.elapsed, time.process_time() - cpu, model.rnn.layers[0].engine_used,
-                      trainer.config.lr, curve)
+                      trainer.config.lr, curve, trainer.stopped)
