@@ -3,8 +3,7 @@ and the typed argument helpers that every hand-written flag uses (``positive_int
 
 Every numeric flag is checked while the command line is parsed, by the range its field declares
 (``rnnkit.schema.Spec``): a bad value ends in exit code 2 and one line naming the flag, the value and
-what is valid. Floats must be finite everywhere (``nan``, ``inf``
-are refused). ``RnnkitParser`` is the parser class of every rnnkit command: its subcommands inherit it,
+what is valid. Floats must be finite everywhere (``nan``, ``inf`` are refused). ``RnnkitParser`` is the parser class of every rnnkit command: its subcommands inherit it,
 a bare ``type=float`` is finite-checked, and its errors are that one line without the usage block:
 ``error: --batch-size must be an integer >= 1, got '0' (see rnnkit train --help)``.
 
@@ -22,7 +21,7 @@ from rnnkit.schema import Spec, field_spec
 
 
 class RnnkitParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (``prog: error: ...``, exit code 2)."""
+    """An ArgumentParser whose errors are one line (``error: ... (see prog --help)``, exit code 2)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,7 +50,8 @@ def typed(spec: Spec, name: str):
 
 def number(kind=float, **limits):
     """A typed helper for a hand-written flag: ``number(int, low=1)``, ``number(float, above=0)``."""
-    return typed(Spec(kind=kind, **limits), f"{kind.__name__} {Spec(kind=kind, **limits).describe()}")
+    spec = Spec(kind=kind, **limits)
+    return typed(spec, f"{kind.__name__} {spec.describe()}")
 
 
 positive_int = number(int, low=1)                       # counts, sizes, steps
