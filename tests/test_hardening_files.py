@@ -163,8 +163,10 @@ def test_out_paths(tmp_path, periodic_corpus, monkeypatch, capsys):
         raise full_disk(errno.EROFS)
 
     monkeypatch.setattr(Path, "mkdir", read_only)
-    assert main(["classify", "train", "--train", str(periodic_corpus), "--out", str(tmp_path / "ro" / "run")]) == 2
-    one_line_error(capsys, r"(cannot write the folder .*ro/run: the file system is read-only|expected)")
+    assert main(["train", "--corpus", str(periodic_corpus), "--out", str(tmp_path / "ro" / "run"), *TINY]) == 2
+    one_line_error(capsys, r"cannot write the folder .*ro/run: the file system is read-only")
+    assert main(["lab", "esn", "--out", str(tmp_path / "ro" / "lab")]) == 2
+    one_line_error(capsys, r"cannot write the folder .*ro/lab: the file system is read-only")
 
 
 @pytest.mark.slow  # two fresh processes that import torch and train: ~30 s on a shared CPU
