@@ -94,7 +94,8 @@ class TrainConfig:
     seed: int = opt(0, "random seed (weights, dropout, sampling)", low=0, high=2**32 - 1)
     out: str | None = opt(None, "run folder for metrics, plots and checkpoints (default: runs/lm-<time>)")
     resume: bool = opt(False, "continue the run in --out from its last checkpoint")
-    threads: int = opt(0, "CPU threads for torch (0: torch's default)", low=0, high=4096)
+    threads: int = opt(1, "CPU threads for torch; 1 is the fastest on a shared machine (benchmarks/threads.py), "
+                       "0 is torch's default, one per core", low=0, high=4096)
 
 
 #: Training settings that may change when a run is resumed; anything else must match the checkpoint.
