@@ -222,3 +222,25 @@ def test_ctrl_c_before_the_first_evaluation_says_what_was_saved(tmp_path, period
     assert f"interrupted at step 1: saved {out / 'checkpoint'}; continue with --resume --out {out}" in err
     assert ckpt.load_checkpoint(out / "checkpoint")[1]["step"] == 1
     unlock_run(out)
+
+
+def test_a_disk_fault_no_writer_caught_is_still_one_line(tmp_path, monkeypatch, capsys):
+    """The safety net of every command (rnnkit.errors.run_command): an uncaught ENOSPC/EROFS/EACCES."""
+    from rnnkit.errors import run_command
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "esn.json"))
+
+    class Args:
+        func = staticmethod(full)
+
+    assert run_command(Args()) == 2
+    assert capsys.readouterr().err.endswith(f"error: {tmp_path / 'esn.json'}: no space left on device\n")
+
+    class Other:
+        @staticmethod
+        def func(args):
+            raise OSError(errno.EIO, "I/O error")
+
+    with pytest.raises(OSError):  # not a disk-space or permission fault: a bug to see, not to hide
+        run_command(Other())

@@ -22,6 +22,13 @@ def run_command(args) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # a disk fault no writer caught (full disk, read-only, permission): still one line
+        from rnnkit.train.files import DISK_ERRNOS, disk_reason
+
+        if e.errno not in DISK_ERRNOS:
+            raise
+        print(f"error: {e.filename or 'a file'}: {disk_reason(e)}", file=sys.stderr)
+        return 2
 
 
 def unknown_choice(kind: str, name: str, choices) -> RnnkitError:

@@ -19,12 +19,19 @@ LOCK_FILE = ".lock"
 _held: dict[str, int] = {}  # resolved run folder -> open lock file descriptor, held until the process ends
 
 
+DISK_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG)
+
+
+def disk_reason(e: OSError) -> str:
+    """``no space left on device``, ``the file system is read-only``, ... in words."""
+    return {errno.ENOSPC: "no space left on device", errno.EROFS: "the file system is read-only",
+            errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.EDQUOT: "disk quota exceeded",
+            errno.EFBIG: "the file is too large"}.get(e.errno, e.strerror or str(e))
+
+
 def disk_error(e: OSError, what: str) -> RnnkitError:
     """``cannot write <what>: no space left on device`` (one line, for any OSError)."""
-    reason = {errno.ENOSPC: "no space left on device", errno.EROFS: "the file system is read-only",
-              errno.EACCES: "permission denied", errno.EDQUOT: "disk quota exceeded"}.get(
-        e.errno, e.strerror or str(e))
-    return RnnkitError(f"cannot write {what}: {reason}")
+    return RnnkitError(f"cannot write {what}: {disk_reason(e)}")
 
 
 def atomic_write(path, write: Callable[[Path], None], what: str | None = None) -> Path:
