@@ -30,7 +30,7 @@ def run(nproc: int, a, out: Path) -> dict:
     cmd = [sys.executable, "-m", "rnnkit", "train", "--steps", str(a.steps), "--batch-size", str(a.batch_size),
            "--seq-len", str(a.seq_len), "--hidden", str(a.hidden), "--layers", str(a.layers),
            "--log-every", str(a.log_every), "--eval-every", str(a.steps), "--eval-windows", "8",
-           "--sample-every", "0", "--checkpoint-every", str(a.steps), "--threads", "1", "--device", "cpu",
+           "--sample-every", "0", "--checkpoint-every", str(a.steps), "--threads", "1", "--device", a.device,
            "--out", str(out)]
     if nproc > 1:
         cmd += ["--nproc", str(nproc)]
@@ -99,6 +99,7 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--device", default="cpu", help="cpu (gloo) or cuda (NCCL, one GPU per process)")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each count, interleaved; the median is shown")
     ap.add_argument("--out", default="runs/bench-ddp", help="folder for the runs (default: runs/bench-ddp)")
     a = ap.parse_args()
