@@ -168,3 +168,11 @@ def test_sample_blocks_repeated_ngrams(tmp_path, periodic_corpus, capsys):
     except SystemExit as e:
         code = e.code
     assert code == 2 and "--repetition-penalty" in capsys.readouterr().err
+
+
+def test_failed_translate_run_leaves_no_folder(tmp_path, capsys, one_thread):
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("a very long sentence indeed with many words in it\tune phrase\n" * 5)
+    assert main(["translate", "train", "--data", str(pairs), "--max-words", "3", "--steps", "1"]) == 2
+    one_line_error(capsys, r"raise --max-words")
+    assert not Path("runs").exists()

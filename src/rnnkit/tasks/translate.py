@@ -105,6 +105,7 @@ def prepare_splits(d: TranslateDataConfig, run_dir: Path, log=print) -> dict[str
     log(f"length filter (at most {d.max_words} words a side): {len(kept):,} of {len(found.pairs):,} pairs kept")
     splits = split_by_source(kept, d.val_fraction, d.test_fraction, d.split_seed, d.accents)
     if world().writer:  # under torchrun, rank 0 writes the split; every rank holds it in memory
+        run_dir.mkdir(parents=True, exist_ok=True)  # the run folder appears once the data is known good
         for name in SPLITS:
             write_pairs(run_dir / f"{name}.tsv", splits[name])
     return splits
@@ -124,7 +125,7 @@ def train_translator(model_config: Seq2SeqConfig, data_config: TranslateDataConf
     torch.manual_seed(flags.seed)
     if flags.threads:
         torch.set_num_threads(flags.threads)
-    run_dir = run_folder(flags.out, "translate", flags.resume)
+    run_dir = run_folder(flags.out, "translate", flags.resume, create=False)  # made by prepare_splits
     if flags.resume:
         splits = read_splits(run_dir)
         _, saved = load_checkpoint(run_dir / "checkpoint")
@@ -157,6 +158,7 @@ def train_translator(model_config: Seq2SeqConfig, data_config: TranslateDataConf
             results["val_bleu"] = s["bleu"]
         return results
 
+    run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(model, config, data, evaluate, run_dir, meta)
     if flags.resume:
         trainer.resume()
