@@ -23,6 +23,7 @@ import torch
 from rnnkit.data.batching import pad_sequences
 from rnnkit.data.text import TokenVocab, read_utf8
 from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.train.distributed import span
 
 FORMATS = ("auto", "conllu", "conll")
 TAG_COLUMNS = {"upos": 3, "xpos": 4}  # 0-based CoNLL-U columns
@@ -168,4 +169,14 @@ class BucketBatches:
             self._epoch, self._batches = epoch, self.epoch_batches(epoch)
         inputs, tags = self.data.batch(self._batches[i])
         return inputs, tags, True
+
+    def share(self, inputs, targets, rank: int, size: int):
+        """Under torchrun: rank ``rank``'s sentences of a batch (the table of distinct words' characters
+        stays whole, since ``slots`` index into it). Its loss, a mean over its tokens, is weighted by
+        ``size`` x its share of the batch's tokens, so DDP's average is the batch's token mean."""
+        words, lengths, chars, char_lengths, slots = inputs  # (b, T), (b,), (U, L), (U,), (b, T)
+        lo, hi, own = span(words.shape[0], rank, size)
+        tokens = lengths[lo:hi].sum() / lengths.sum()
+        mine = (words[lo:hi], lengths[lo:hi], chars, char_lengths, slots[lo:hi])
+        return mine, targets[lo:hi], size * float(tokens) if own else 0.0
 
