@@ -154,23 +154,22 @@ def init(device: torch.device) -> World:
 def wrap(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     """``model`` in DistributedDataParallel under torchrun, else ``model`` itself.
 
-    An adaptive softmax's tail clusters get no gradient from a batch without their words, so a model
-    with one (or with ``ddp_find_unused_parameters = True``) is wrapped with ``find_unused_parameters``:
-    DDP then reduces zeros for a parameter some rank did not use, and leaves alone one that no rank
-    used, as one process would. Buffers are not re-sent at each step (they are constants here)."""
+    With ``find_unused_parameters``: some parameters get no gradient from some batches (an adaptive
+    softmax's tail clusters without their words, a tagger's parts); DDP then reduces zeros for a
+    parameter some rank did not use and leaves alone one that no rank used, as one process would. It
+    costs a walk over the autograd graph per step (DDP warns once about it at the first step of a model
+    that happened to use everything; ``rnnkit --nproc`` hides C++ warnings below errors). Buffers are
+    not re-sent at each step (they are constants here)."""
     if not world().active:
         return model
     import inspect
 
     from torch.nn.parallel import DistributedDataParallel
 
-    unused = getattr(model, "ddp_find_unused_parameters", None)
-    if unused is None:
-        unused = any(isinstance(m, torch.nn.AdaptiveLogSoftmaxWithLoss) for m in model.modules())
     new_api = "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
     buffers = {"forward_sync_buffers" if new_api else "broadcast_buffers": False}
     return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
-                                   find_unused_parameters=unused, **buffers)
+                                   find_unused_parameters=True, **buffers)
 
 
 def _rows(x, lo: int, hi: int, m: int):

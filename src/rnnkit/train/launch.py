@@ -122,6 +122,7 @@ def launch(args) -> int:
         prefix = "lm" if argv[0] == "train" else argv[0]
         argv += ["--out", time.strftime(f"runs/{prefix}-%Y%m%d-%H%M%S")]
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # torchrun's own choice, without its warning
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")  # DDP's first-step note on find_unused_parameters
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
