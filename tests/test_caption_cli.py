@@ -45,6 +45,7 @@ def trained(tmp_path_factory):
     return root, data, run
 
 
+@pytest.mark.slow
 def test_training_reports_skipped_lines_and_writes_a_run_folder(trained, capsys):
     root, data, run = trained
     for name in ("best/model.safetensors", "checkpoint/config.json", "metrics.jsonl", "loss.png"):
@@ -56,6 +57,7 @@ def test_training_reports_skipped_lines_and_writes_a_run_folder(trained, capsys)
     assert len(list((root / "data" / "cache").glob("*.npy"))) == 1
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly_like_an_uninterrupted_run(trained, tmp_path):
     root, data, run = trained
     flags = [*data, *SIZE, "--schedule", "constant"]  # the learning rate must not depend on --steps
@@ -68,6 +70,7 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(trained, tmp_path):
     assert a.keys() == b.keys() and all(np.allclose(a[k].numpy(), b[k].numpy(), atol=1e-6) for k in a)
 
 
+@pytest.mark.slow
 def test_eval_prints_bleu_1_to_4_for_each_decoder_and_the_baselines(trained, tmp_path, capsys):
     _, _, run = trained
     out = tmp_path / "scores.json"
@@ -81,6 +84,7 @@ def test_eval_prints_bleu_1_to_4_for_each_decoder_and_the_baselines(trained, tmp
     assert scores["nearest pixels"]["bleu1"] > 99  # the nearest square has the same colour, so a true caption
 
 
+@pytest.mark.slow
 def test_describe_with_decoders_n_best_and_the_attention_figure(trained, tmp_path, capsys):
     root, _, run = trained
     images = [str(root / "data" / "img" / n) for n in ("red4.png", "blue4.png")]

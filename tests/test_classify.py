@@ -100,6 +100,7 @@ def fit(model, train, steps, lr=0.01):
     return model
 
 
+@pytest.mark.slow
 def test_rnn_learns_word_order_and_bag_of_words_cannot():
     torch.manual_seed(0)
     texts, labels = order_rule(800, seed=1)
@@ -113,6 +114,7 @@ def test_rnn_learns_word_order_and_bag_of_words_cannot():
     assert scores(predict_logits(bow, test), test.labels, 2)["accuracy"] < 0.7
 
 
+@pytest.mark.slow
 def test_multiclass_softmax_head_learns():
     """Three classes: softmax and cross-entropy; the class is the last word's group."""
     torch.manual_seed(0)
@@ -159,6 +161,7 @@ def test_speeches_and_top_speakers():
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "tinyshakespeare").exists(), reason="needs ../shared/data/tinyshakespeare")
+@pytest.mark.slow
 def test_tinyshakespeare_speakers():
     splits, counts = author_splits((SHARED_DATA / "tinyshakespeare" / "input.txt").read_text(), top=5, seed=0)
     assert list(counts)[:2] == ["GLOUCESTER", "DUKE VINCENTIO"] or len(counts) == 5

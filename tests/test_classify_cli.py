@@ -58,6 +58,7 @@ def test_course_preset_train_eval_predict(tmp_path, sentiment, capsys, monkeypat
     assert [l.split("\t")[0] for l in capsys.readouterr().out.splitlines()] == ["1", "0"]
 
 
+@pytest.mark.slow
 def test_bidirectional_char_model_multiclass_and_exact_resume(tmp_path, capsys):
     data = tmp_path / "langs.csv"
     words = {"en": ["the cat", "a dog", "the house"], "fr": ["le chat", "un chien", "la maison"],

@@ -59,6 +59,7 @@ def test_train_learns_sample_and_eval(tmp_path, periodic_corpus, capsys):
 
 @pytest.mark.parametrize("cell", ["elman", "elman-sigmoid", "simple-lstm", "peephole-lstm", "coupled-lstm", "gru",
                                   "gru-course", "mtrnn"])
+@pytest.mark.slow
 def test_every_cell_trains_from_the_cli(tmp_path, periodic_corpus, cell):
     code, out = train(tmp_path, periodic_corpus, "--steps", "50", "--cell", cell, "--lr", "0.01", "--sample-every", "0",
                       "--layers", "2", "--dropout", "0.1", "--optimizer", "adamw")
@@ -73,6 +74,7 @@ def test_every_cell_trains_from_the_cli(tmp_path, periodic_corpus, cell):
                                      ["--optimizer", "rmsprop", "--lr", "0.003", "--schedule", "linear"],
                                      ["--optimizer", "adagrad", "--lr", "0.1", "--schedule", "constant"],
                                      ["--embedding", "32", "--tie-weights", "--residual", "--layers", "2", "--init", "orthogonal"]])
+@pytest.mark.slow
 def test_optimisers_and_model_options(tmp_path, periodic_corpus, options):
     code, out = train(tmp_path, periodic_corpus, "--steps", "60", "--sample-every", "0", *options)
     assert code == 0
@@ -120,6 +122,7 @@ def test_help_lists_every_cell():
     assert set(re.findall(r"[\w-]+", help_text.split(":", 1)[1])) == set(CELLS)
 
 
+@pytest.mark.slow
 def test_bad_prime_and_checkpoints(tmp_path, periodic_corpus, capsys):
     code, out = train(tmp_path, periodic_corpus, "--steps", "10", "--sample-every", "0")
     assert code == 0
@@ -200,6 +203,7 @@ def test_resume_refuses_changed_model(tmp_path, periodic_corpus, capsys):
     one_line_error(capsys, "nothing to resume")
 
 
+@pytest.mark.slow
 def test_console_script_help_explains_every_flag():
     result = run_cli("train", "--help")
     assert result.returncode == 0

@@ -152,6 +152,7 @@ def test_help_texts(capsys):
     assert "``" not in result.stdout and "rnnkit <command>: train" in result.stdout
 
 
+@pytest.mark.slow
 def test_sample_blocks_repeated_ngrams(tmp_path, periodic_corpus, capsys):
     code, out = train(tmp_path, periodic_corpus, "--steps", "40", "--lr", "0.02", "--eval-every", "40",
                       "--sample-every", "0")

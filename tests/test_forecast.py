@@ -101,6 +101,7 @@ def train_quick(model, s: Setup, steps, lr=0.01):
 
 @pytest.mark.parametrize("model,mode,strategy", [("rnn", "many-to-one", "recursive"), ("rnn", "many-to-many", "direct"),
                                                  ("mlp", "many-to-one", "direct"), ("conv", "many-to-one", "recursive")])
+@pytest.mark.slow
 def test_forecasters_beat_naive_on_a_noisy_sine(tmp_path, model, mode, strategy):
     torch.manual_seed(0)
     d = ForecastDataConfig(data="s", window=20, horizon=5, strategy=strategy, season=7)  # a wrong season on purpose

@@ -28,6 +28,7 @@ def seasonal_csv(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_train_eval_predict(tmp_path, seasonal_csv, capsys):
     out = tmp_path / "run"
     assert main(["forecast", "train", "--data", str(seasonal_csv), "--window", "12", "--horizon", "3",

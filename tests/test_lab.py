@@ -86,6 +86,7 @@ def test_truncated_bptt_k1_blocks_gradient_to_earlier_steps():
     torch.testing.assert_close(a(x)[0], b(x)[0])
 
 
+@pytest.mark.slow
 def test_echo_state_property():
     assert echo_state_distance(spectral_radius=0.9)[-1] < 1e-8  # two initial states converge
     assert echo_state_distance(spectral_radius=3.0, leak_rate=1.0, input_scaling=0.1)[-1] > 1.0  # they do not

@@ -182,6 +182,7 @@ def test_bfloat16_autocast_scans_in_float32():
     torch.testing.assert_close(h.float(), cell.parallel(x), rtol=0.05, atol=0.05)
 
 
+@pytest.mark.slow
 def test_rnnkit_runs_min_cells_without_triton():
     code = ("import sys; sys.modules['triton'] = None; import torch; from rnnkit.layers import build_rnn; "
             "out, _ = build_rnn('mingru', 3, 4)(torch.randn(2, 5, 3)); print(tuple(out.shape))")
@@ -234,6 +235,7 @@ def test_triton_backend_refuses_a_cpu_tensor_without_the_interpreter(monkeypatch
 # ------------------------------------------------------------------ through the CLI
 @pytest.mark.usefixtures("one_thread")
 @pytest.mark.parametrize("name", MIN_CELLS)
+@pytest.mark.slow
 def test_language_model_trains_and_samples_from_the_cli(tmp_path, periodic_corpus, capsys, name):
     out = tmp_path / name
     assert main(["train", "--corpus", str(periodic_corpus), "--out", str(out), "--cell", name, "--hidden", "48",

@@ -72,6 +72,7 @@ def test_train_prints_loss_speed_and_samples(periodic_corpus):
     assert "sample at iteration 40" in out and "validation loss" in out
 
 
+@pytest.mark.slow
 def test_sweep_writes_a_table_and_a_plot(periodic_corpus, tmp_path):
     out = tmp_path / "sweep"
     result = scratch("sweep", "--corpus", periodic_corpus, "--chars", 2000, "--hidden-sizes", "4,8",

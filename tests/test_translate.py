@@ -95,6 +95,7 @@ def trained(pairs_file):
     return run, r
 
 
+@pytest.mark.slow
 def test_training_reports_skipped_lines_writes_the_split_and_learns(trained):
     run, r = trained
     assert "skipped 2 line(s): 1 empty, 1 without a tab" in r.stdout
@@ -105,6 +106,7 @@ def test_training_reports_skipped_lines_writes_the_split_and_learns(trained):
     assert bleus[-1] > 90, bleus
 
 
+@pytest.mark.slow
 def test_eval_reports_bleu_and_chrf_for_greedy_and_beam(trained, tmp_path):
     run, _ = trained
     out = tmp_path / "scores.json"
@@ -116,6 +118,7 @@ def test_eval_reports_bleu_and_chrf_for_greedy_and_beam(trained, tmp_path):
     assert scores["greedy"]["sentences"] == len({l.split("\t")[0] for l in (run / "test.tsv").read_text().splitlines()})
 
 
+@pytest.mark.slow
 def test_translate_warns_on_unknown_words_and_truncates_long_input(trained):
     run, _ = trained
     r = run_cli("translate", "translate", "--checkpoint", run, "The red cat sat on the table.", "the zebra ran",
@@ -127,6 +130,7 @@ def test_translate_warns_on_unknown_words_and_truncates_long_input(trained):
     assert "has 16 words; truncated to the first 10" in r.stderr
 
 
+@pytest.mark.slow
 def test_translate_n_best_sampling_exhaustive_and_the_attention_heat_map(trained, tmp_path):
     run, _ = trained
     png = tmp_path / "attention.png"
@@ -145,6 +149,7 @@ def test_translate_n_best_sampling_exhaustive_and_the_attention_heat_map(trained
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 3, r.stderr
 
 
+@pytest.mark.slow
 def test_bad_input_gets_one_clear_error_line(trained, tmp_path, capsys):
     run, _ = trained
     assert main(["translate", "translate", "--checkpoint", str(run), "the cat", "--decoder", "exhaustive"]) == 2
@@ -163,6 +168,7 @@ def test_bad_input_gets_one_clear_error_line(trained, tmp_path, capsys):
     one_line_error(capsys, r"checkpoint not found")
 
 
+@pytest.mark.slow
 def test_a_min_cell_trains_and_translates_through_the_cli(pairs_file, tmp_path):
     run = tmp_path / "mingru"
     r = run_cli("translate", "train", "--data", pairs_file, "--out", run, "--steps", 20, "--hidden", 16,
