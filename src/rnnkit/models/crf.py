@@ -27,6 +27,11 @@ from torch import nn
 FORBIDDEN = -1e4  # exp(-1e4) == 0 in float32 and float64, without the NaNs that -inf brings into logsumexp
 
 
+def at_least_float32(x: torch.Tensor) -> torch.Tensor:
+    """bfloat16/float16 emissions (autocast) are summed in float32; float64 stays float64."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
+
+
 def bio_transitions(tags: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     """``(allowed (K, K), start_allowed (K,))`` for BIO tags: ``I-x`` may only follow ``B-x`` or ``I-x``,
     and a sentence may not start with ``I-x``. Tags that are not ``I-...`` are reachable from anywhere."""
@@ -90,14 +95,14 @@ class CRF(nn.Module):
 
     def nll(self, emissions: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``-log p(y | x) = log Z - s(y)`` per sentence: ``(B,)``."""
-        emissions = emissions.float()
+        emissions = at_least_float32(emissions)
         return self.log_partition(emissions, lengths) - self.sequence_score(emissions, tags, lengths)
 
     @torch.no_grad()
     def viterbi(self, emissions: torch.Tensor, lengths: torch.Tensor) -> tuple[list[list[int]], torch.Tensor]:
         """The highest-scoring tag sequence of each row (its own length) and its score ``(B,)``."""
         trans, start, end = self.scores()
-        emissions = emissions.float()
+        emissions = at_least_float32(emissions)
         B, T, K = emissions.shape
         delta = start + emissions[:, 0]  # (B, K): best score of a path ending in tag j at step t
         keep = torch.arange(K, device=emissions.device).expand(B, K)
