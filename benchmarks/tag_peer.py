@@ -22,7 +22,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.models.tagger import Tagger
 from rnnkit.tasks.tag.config import TaggerConfig
-from rnnkit.tasks.tag.data import BucketBatches, build_vocabs, encode_tags, read_tagged, Encoded
+from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_tagged
 from rnnkit.tasks.tag.task import scores
 
 UD = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud-english-ewt" / "en_ewt-ud"

@@ -5,7 +5,6 @@ import io
 import json
 import random
 import re
-from types import SimpleNamespace
 
 import pytest
 import torch
