@@ -40,7 +40,7 @@ stage() {
     figure)
       mkdir -p docs/figures
       python -m rnnkit.cli caption describe --checkpoint "$RUNS/attend" --decoder beam --beam 3 \
-        --attention docs/figures/caption-attention.png "$DATA/images96/$(sed -n 3p "$DATA/Flickr_8k.testImages.txt")"
+        --attention docs/figures/caption-attention.png "$DATA/images96/2654514044_a70a6e2c21.jpg"
       ;;
     *) echo "unknown stage $1: attend, show, blind, attend-more, eval or figure" >&2; exit 2 ;;
   esac
