@@ -8,13 +8,14 @@ a fixed seed), so ``eval`` scores exactly the held-out data the run never traine
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import torch
 
 from rnnkit.data.audio import FEATURES, FrontEnd, read_wav
-from rnnkit.decoding.ctc import ctc_beam_decode, greedy_ctc
+from rnnkit.decoding.ctc import ctc_beam_decode
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.speech import CTCRecognizer, WordClassifier
 from rnnkit.tasks.speech.configs import TASKS, SpeechDataConfig, SpeechModelConfig
@@ -88,8 +89,7 @@ def predict(model, data: Frames, batch_size: int = 64, beam: int = 1) -> dict:
         if data.connected:
             log_probs, out_lengths = outputs
             for i, lp, n in zip(chunk, log_probs.cpu(), out_lengths.tolist()):
-                predictions[i] = ctc_beam_decode(lp[:n], beam) if beam > 1 else greedy_ctc(lp[:n])
-                predictions[i] = [c - 1 for c in predictions[i]]  # output c + 1 is digit c
+                predictions[i] = [c - 1 for c in ctc_beam_decode(lp[:n], beam)]  # output c + 1 is digit c
         else:
             for i, p in zip(chunk, outputs.argmax(-1).tolist()):
                 predictions[i] = p
@@ -104,7 +104,7 @@ def score(model, data: Frames, beam: int = 1) -> dict:
 
 def train_speech(model_config: SpeechModelConfig, data_config: SpeechDataConfig, flags, log=print) -> dict:
     """Train as configured; returns the run's summary with the best checkpoint's validation scores."""
-    d, m = data_config, model_config
+    d, m = replace(data_config, data=os.path.abspath(data_config.data)), model_config  # eval from any folder
     torch.manual_seed(flags.seed)
     if flags.threads:
         torch.set_num_threads(flags.threads)
