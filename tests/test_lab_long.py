@@ -132,7 +132,7 @@ def test_lab_task_merge_and_digits_cli(tmp_path, capsys):
                  "--figure", str(figure)]) == 0
     data = json.loads((tmp_path / "task" / "results.json").read_text())
     assert [r["name"] for r in data["runs"]] == ["lstm:default:fb=2", "irnn:lr=1e-4"]
-    assert [r["lr"] for r in data["runs"]] == [1e-3, 1e-4]
+    assert [r["lr"] for r in data["runs"]] == [1e-2, 1e-4]  # the default, and the spec's own
     assert all(len(r["curve"]) == 2 for r in data["runs"]) and figure.stat().st_size > 1000
     assert "wall time" in (tmp_path / "task" / "results.md").read_text()
     # a second length run apart, then one table and one figure for both
@@ -142,6 +142,12 @@ def test_lab_task_merge_and_digits_cli(tmp_path, capsys):
     merged = (tmp_path / "m" / "results.md").read_text()
     assert "| irnn:lr=1e-4 | full | 6 |" in merged and "| tanh | full | 7 |" in merged
     assert (tmp_path / "m" / "adding.png").stat().st_size > 1000
+    # the same model and length twice: the merge keeps the longer run
+    assert main(["lab", "task", "adding", "--models", "tanh", "--T", "7", "--steps", "6", "--hidden", "4",
+                 "--eval-every", "3", "--out", str(tmp_path / "task7b")]) == 0
+    assert main(["lab", "merge", str(tmp_path / "task7"), str(tmp_path / "task7b"), "--out", str(tmp_path / "m3")]) == 0
+    runs = json.loads((tmp_path / "m3" / "results.json").read_text())["runs"]
+    assert [(r["name"], r["steps"]) for r in runs] == [("tanh", 6)]
     assert main(["lab", "merge", str(tmp_path / "nothing"), "--out", str(tmp_path / "m2")]) == 2
     assert "cannot read" in capsys.readouterr().err
     assert main(["lab", "digits", "--models", "tanh,gru", "--variants", "pixel,row", "--steps", "4", "--hidden", "4",
@@ -151,3 +157,24 @@ def test_lab_task_merge_and_digits_cli(tmp_path, capsys):
     rows = json.loads((tmp_path / "digits" / "results.json").read_text())["runs"]
     assert all(0.0 <= r["test_accuracy"] <= 1.0 and r["steps"] == 4 for r in rows)
     assert (tmp_path / "digits" / "digits.png").stat().st_size > 1000
+    assert main(["lab", "merge", str(tmp_path / "digits"), "--out", str(tmp_path / "dm")]) == 0
+    assert "| row | 8 | gru |" in (tmp_path / "dm" / "results.md").read_text()
+
+
+def test_ctrl_c_ends_the_table_with_what_was_done(tmp_path, monkeypatch):
+    from rnnkit.lab import sequence_tasks
+
+    real, calls = sequence_tasks.run_task, []
+
+    def interrupted_second(task, spec, T, **kwargs):
+        r = real(task, spec, T, **kwargs)
+        calls.append(spec)
+        if len(calls) == 2:
+            r.stopped = "interrupted"
+        return r
+
+    monkeypatch.setattr(sequence_tasks, "run_task", interrupted_second)
+    assert main(["lab", "task", "adding", "--models", "tanh,gru,lstm", "--T", "5,6", "--steps", "2", "--hidden", "4",
+                 "--out", str(tmp_path)]) == 0
+    assert calls == ["tanh", "gru"]  # neither lstm nor T = 6 started
+    assert len(json.loads((tmp_path / "results.json").read_text())["runs"]) == 2

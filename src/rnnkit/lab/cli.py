@@ -162,6 +162,9 @@ def cmd_merge(args) -> int:
     if len(tasks) != 1:
         raise RnnkitError(f"the folders hold results of different tasks ({', '.join(sorted(tasks))}); merge one task")
     task = tasks.pop()
+    models = list(dict.fromkeys(TASK_MODELS.split(",") + DIGITS_MODELS.split(",") + [r["name"] for r in runs]))
+    variants = ["pixel", "permuted", "row", None]
+    runs.sort(key=lambda r: (variants.index(r.get("variant")), r["T"], models.index(r["name"])))  # the default order
     if task == "digits":
         _digits_report(runs, out, args.figure, wall)
     else:

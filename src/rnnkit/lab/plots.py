@@ -59,7 +59,11 @@ def plot_curves(rows: list[dict], path, ylabel: str, baseline_label: str, solved
         ax.set(xlabel="training step", title=f"{panel}{T}")
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize=8)
+    handles = {}  # every model once, even one missing from the last panel
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    axes[0][-1].legend(handles.values(), handles.keys(), fontsize=8)
     fig.tight_layout()
     save_figure(fig, path, dpi=100)  # atomic, one line on a disk fault
 
