@@ -94,6 +94,10 @@ def test_ner_with_crf_reports_entity_scores(tmp_path, capsys):
     assert main(["tag", "train", "--preset", "ner", "--train", str(train), "--val", str(dev), "--steps", "40",
                  "--out", str(tmp_path / "ner"), *FAST]) == 0
     assert ", CRF" in capsys.readouterr().out
+    # the ner preset chooses the best checkpoint by the validation entity F1: val_loss is 1 - F1
+    evals = [json.loads(line) for line in (tmp_path / "ner" / "metrics.jsonl").read_text().splitlines()]
+    evals = [e for e in evals if "val_nll" in e]
+    assert evals and all(e["val_loss"] == pytest.approx(1 - e["val_f1"]) for e in evals)
     assert main(["tag", "eval", "--checkpoint", str(tmp_path / "ner"), "--data", str(dev)]) == 0
     out = capsys.readouterr().out
     assert re.search(r"overall\s+100.00%\s+100.00%\s+100.00%\s+\d+", out) and "person" in out and "location" in out
@@ -140,3 +144,5 @@ def test_bad_input_one_line_errors(tmp_path, pos, capsys):
     one_line_error(capsys, "no sentence to tag")
     assert main(["tag", "train", "--train", str(train), "--max-len", "3", "--out", str(tmp_path / "s"), *FAST]) == 2
     one_line_error(capsys, r"train.conllu:2: a sentence of \d words is longer than --max-len 3")
+    assert main(["tag", "train", "--train", str(train), "--select", "f1", "--out", str(tmp_path / "t"), *FAST]) == 2
+    one_line_error(capsys, "--select f1 needs BIO tags")

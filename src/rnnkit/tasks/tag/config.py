@@ -48,6 +48,8 @@ class TagDataConfig:
                        low=0)
     max_word: int = opt(30, "characters of each word read by the character encoder (its first N)", low=1)
     epochs: float = opt(0.0, "passes over the training sentences; when > 0 it sets --steps", low=0.0)
+    select: str = opt("loss", "what early stopping and the best checkpoint follow: loss (the validation loss) or f1 "
+                      "(1 - the validation entity F1; BIO tags only)", choices=("loss", "f1"))
 
 
 TagTrainFlags = training_flags(
@@ -57,8 +59,10 @@ TagTrainFlags = training_flags(
     patience=(3, "early stopping: stop after N evaluations without a lower validation loss (0: off)"),
 )
 
-#: ``--preset pos``: UPOS tagging with word + character BiLSTM; ``--preset ner``: BIO entities with a CRF.
+#: ``--preset pos``: UPOS tagging with word + character BiLSTM; ``--preset ner``: BIO entities with a CRF, more
+#: dropout (few, noisy tweets) and the best checkpoint chosen by the validation entity F1.
 PRESETS = {
     "pos": {"model": dict(chars=True, crf=False), "data": dict(tag_column="upos")},
-    "ner": {"model": dict(chars=True, crf=True, bio_constraints=True), "data": dict(format="conll")},
+    "ner": {"model": dict(chars=True, crf=True, bio_constraints=True, dropout=0.5, word_dropout=0.25),
+            "data": dict(format="conll", select="f1"), "train": dict(lr=1e-2, schedule="cosine")},
 }

@@ -96,11 +96,16 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
     meta = {"task": TASK, "configs": {"model": asdict(m), "data": asdict(d), "train": asdict(flags)},
             "words": words.tokens, "chars": chars.tokens, "tags": tags}
 
+    if d.select == "f1" and not is_bio(tags):
+        raise RnnkitError("--select f1 needs BIO tags (O, B-x, I-x); use --select loss for this tag set")
+
     def evaluate(model):
         s = scores(model, val, tags)
         out = {"val_loss": s["loss"], "val_accuracy": s["accuracy"]}
         if "entities" in s:
             out["val_f1"] = s["entities"]["overall"]["f1"]
+        if d.select == "f1":  # the trainer follows "val_loss": here 1 - F1, the NLL kept as val_nll
+            out["val_nll"], out["val_loss"] = out["val_loss"], 1.0 - out["val_f1"]
         return out
 
     trainer = Trainer(model, config, data, evaluate, run_dir, meta)
