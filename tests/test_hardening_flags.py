@@ -129,7 +129,8 @@ def test_every_output_file_flag_checks_its_folder():
 
 def test_config_defaults_are_valid():
     """Every config dataclass behind a command accepts its own defaults (and its presets)."""
-    from rnnkit.tasks.configs import PRESETS, ClassifierConfig, ClassifyDataConfig, ClassifyTrainFlags
+    from rnnkit.models.configs import ClassifierConfig
+    from rnnkit.tasks.configs import PRESETS, ClassifyDataConfig, ClassifyTrainFlags
     from rnnkit.train.config import ModelConfig, TrainConfig
 
     for cls in (ModelConfig, TrainConfig):

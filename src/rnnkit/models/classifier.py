@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers import build_rnn
-from rnnkit.tasks.configs import ClassifierConfig
+from rnnkit.models.configs import ClassifierConfig
 
 POOLINGS = ("last", "mean", "max")
 CLASSIFIERS = ("rnn", "bow")

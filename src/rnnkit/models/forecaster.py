@@ -17,7 +17,7 @@ from torch.nn import functional as F
 
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers import build_rnn
-from rnnkit.tasks.configs import ForecasterConfig
+from rnnkit.models.configs import ForecasterConfig
 
 FORECASTERS = ("rnn", "mlp", "conv")
 MODES = ("many-to-one", "many-to-many")

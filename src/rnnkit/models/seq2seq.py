@@ -30,7 +30,7 @@ from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers import build_rnn
 from rnnkit.layers.state import flatten_state, unflatten_state
 from rnnkit.models.attention import ATTENTIONS, Attention
-from rnnkit.tasks.configs import Seq2SeqConfig
+from rnnkit.models.configs import Seq2SeqConfig
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3  # the target vocabulary's first ids: <pad> <unk> <s> </s>
 OUTPUTS = ("full", "adaptive")

@@ -15,7 +15,8 @@ from rnnkit.data.batching import pad_sequences
 from rnnkit.data.text import TOKENIZERS, TokenVocab, encode_labels, read_labelled, sort_labels, tokenize
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.classifier import build_classifier, class_probabilities, classification_loss
-from rnnkit.tasks.configs import ClassifierConfig, ClassifyDataConfig
+from rnnkit.models.configs import ClassifierConfig
+from rnnkit.tasks.configs import ClassifyDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config, split_indices
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.files import lock_run

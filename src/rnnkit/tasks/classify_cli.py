@@ -7,7 +7,8 @@ import json
 
 
 def _classes():
-    from rnnkit.tasks.configs import ClassifierConfig, ClassifyDataConfig, ClassifyTrainFlags
+    from rnnkit.models.configs import ClassifierConfig
+    from rnnkit.tasks.configs import ClassifyDataConfig, ClassifyTrainFlags
 
     return {"model": ClassifierConfig, "data": ClassifyDataConfig, "train": ClassifyTrainFlags}
 

@@ -19,7 +19,8 @@ from rnnkit.data.series import SCALERS, Scaler, Series, Split, make_windows, ori
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.schema import check_config
 from rnnkit.models.forecaster import build_forecaster
-from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig
+from rnnkit.models.configs import ForecasterConfig
+from rnnkit.tasks.configs import ForecastDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config
 from rnnkit.train.files import lock_run

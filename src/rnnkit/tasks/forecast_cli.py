@@ -10,7 +10,8 @@ from rnnkit.train.files import save_figure, write_text
 
 
 def _classes():
-    from rnnkit.tasks.configs import ForecastDataConfig, ForecasterConfig, ForecastTrainFlags
+    from rnnkit.models.configs import ForecasterConfig
+    from rnnkit.tasks.configs import ForecastDataConfig, ForecastTrainFlags
 
     return {"model": ForecasterConfig, "data": ForecastDataConfig, "train": ForecastTrainFlags}
 

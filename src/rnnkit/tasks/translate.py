@@ -20,7 +20,8 @@ from rnnkit.data.pairs import (ACCENTS, normalize, read_pairs, references_by_sou
 from rnnkit.data.text import BOS, EOS, TokenVocab
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID, Seq2Seq
-from rnnkit.tasks.configs import Seq2SeqConfig, TranslateDataConfig
+from rnnkit.models.configs import Seq2SeqConfig
+from rnnkit.tasks.configs import TranslateDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
 from rnnkit.train.checkpoint import find_checkpoint, load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.distributed import span, world

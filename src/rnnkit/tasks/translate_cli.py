@@ -9,7 +9,8 @@ from dataclasses import replace
 
 
 def _classes():
-    from rnnkit.tasks.configs import Seq2SeqConfig, TranslateDataConfig, TranslateTrainFlags
+    from rnnkit.models.configs import Seq2SeqConfig
+    from rnnkit.tasks.configs import TranslateDataConfig, TranslateTrainFlags
 
     return {"model": Seq2SeqConfig, "data": TranslateDataConfig, "train": TranslateTrainFlags}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -84,8 +85,6 @@ def make_folder(path, flag: str = "--out") -> Path:
 def lock_run(run_dir) -> None:
     """Hold an exclusive lock on ``run_dir`` until this process ends (again: a no-op). Another process
     holding it: a one-line refusal naming its PID."""
-    import fcntl
-
     run_dir = make_folder(run_dir)
     if int(os.environ.get("RANK", "0") or 0) > 0:  # under torchrun only rank 0, the writer, holds it
         return
@@ -97,13 +96,16 @@ def lock_run(run_dir) -> None:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
         raise disk_error(e, f"the lock file {lock}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        raise RnnkitError(f"{run_dir} is in use by another rnnkit run (PID {holder}); wait for it to end or "
-                          "choose another --out") from None
+    # After a torchrun restart the previous group's rank 0 may still be exiting: give it a minute.
+    patience = 60.0 if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") or 0) > 0 else 0.0
+    deadline = time.monotonic() + patience
+    while not _try_flock(fd):
+        if time.monotonic() >= deadline:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise RnnkitError(f"{run_dir} is in use by another rnnkit run (PID {holder}); wait for it to end or "
+                              "choose another --out")
+        time.sleep(0.2)
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
@@ -111,6 +113,16 @@ def lock_run(run_dir) -> None:
         os.close(fd)
         raise disk_error(e, f"the lock file {lock}") from None
     _held[key] = fd
+
+
+def _try_flock(fd: int) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def unlock_run(run_dir) -> None:

@@ -1,0 +1,71 @@
+"""Model configurations of the classifier, the forecaster and the encoder-decoder: architecture settings,
+one CLI flag per field, with their valid ranges. Pure Python, no torch, so building the CLI's parsers never
+loads torch; the models read them here, so ``rnnkit.models`` never imports ``rnnkit.tasks``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_NAMES, INIT_NAMES, opt
+
+
+@dataclass
+class ClassifierConfig:
+    model: str = opt("rnn", "rnn (the recurrent classifier) or bow (bag-of-tokens logistic regression, a baseline)",
+                     choices=("rnn", "bow"))
+    embedding: int = opt(128, "embedding size of the tokens", low=1)
+    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)", choices=CELL_NAMES)
+    hidden: int = opt(128, "hidden units per layer and direction", low=1)
+    layers: int = opt(1, "stacked recurrent layers", low=1)
+    bidirectional: bool = opt(False, "read each text in both directions and concatenate the two states")
+    pooling: str = opt("last", "outputs -> one vector: last (final state of each direction), mean or max over time",
+                       choices=("last", "mean", "max"))
+    dense: int = opt(0, "units of a ReLU layer between the pooled vector and the output layer (0: none)", low=0)
+    dropout: float = opt(0.0, "dropout on the embeddings and between recurrent layers", **DROPOUT)
+    head_dropout: float = opt(0.0, "dropout just before the output layer", **DROPOUT)
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
+                    choices=INIT_NAMES)
+    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
+    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan",
+                      choices=ENGINE_NAMES)
+
+
+@dataclass
+class ForecasterConfig:
+    model: str = opt("rnn", "rnn, or a baseline: mlp (feed-forward net on the sliding window), conv (1-D convolution)",
+                     choices=("rnn", "mlp", "conv"))
+    mode: str = opt("many-to-one", "many-to-one (one forecast per window) or many-to-many (a forecast at every step; rnn)",
+                    choices=("many-to-one", "many-to-many"))
+    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)", choices=CELL_NAMES)
+    hidden: int = opt(64, "hidden units per layer (rnn, mlp) or channels (conv)", low=1)
+    layers: int = opt(1, "stacked layers (recurrent, dense or convolutional)", low=1)
+    kernel: int = opt(3, "kernel size of the conv baseline", low=1)
+    dropout: float = opt(0.0, "dropout between layers and before the output layer", **DROPOUT)
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
+                    choices=INIT_NAMES)
+    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
+    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan",
+                      choices=ENGINE_NAMES)
+
+
+@dataclass
+class Seq2SeqConfig:
+    cell: str = opt("lstm", "recurrent cell of the encoder and the decoder (see `rnnkit cells`)",
+                    choices=CELL_NAMES)
+    embedding: int = opt(256, "embedding size of the source and target words", low=1)
+    hidden: int = opt(256, "hidden units per layer (per direction in the encoder)", low=1)
+    layers: int = opt(1, "stacked recurrent layers in the encoder and in the decoder", low=1)
+    bidirectional: bool = opt(True, "bidirectional encoder; its two final states are merged into the decoder's first")
+    attention: str = opt("bahdanau", "none (the decoder sees only the encoder's final state), bahdanau (additive, "
+                         "query s_{t-1}), luong (general, query h_t)", choices=("none", "bahdanau", "luong"))
+    dropout: float = opt(0.2, "dropout on the embeddings, between layers and before the output layer", **DROPOUT)
+    output: str = opt("adaptive", "output layer: full softmax, or adaptive softmax (frequent words in a head, rare ones in "
+                      "smaller clusters: several times faster with a large vocabulary)", choices=("full", "adaptive"))
+    teacher_forcing: float = opt(1.0, "probability, per word in training, of feeding the decoder the true previous "
+                                 "word rather than its own prediction", low=0.0, high=1.0)
+    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
+                    choices=INIT_NAMES)
+    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
+    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch",
+                      choices=ENGINE_NAMES)
