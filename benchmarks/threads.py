@@ -29,7 +29,7 @@ if threads:
     torch.set_num_threads(threads)
 torch.set_flush_denormal(True)
 from rnnkit.models.language_model import CharLM
-from rnnkit.tasks.char_lm import stream_loss
+from rnnkit.tasks.lm.char_lm import stream_loss
 from rnnkit.train.config import ModelConfig
 torch.manual_seed(0)
 model = CharLM(96, ModelConfig())

@@ -10,8 +10,8 @@ from conftest import SHARED_DATA
 from rnnkit.data.text import TokenVocab, encode_labels, read_labelled, sort_labels, tokenize
 from rnnkit.errors import RnnkitError
 from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier, build_classifier, pool
-from rnnkit.tasks.authors import author_splits, speeches
-from rnnkit.tasks.classify import Encoded, ShuffledBatches, predict_logits, scores
+from rnnkit.tasks.classify.authors import author_splits, speeches
+from rnnkit.tasks.classify.task import Encoded, ShuffledBatches, predict_logits, scores
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

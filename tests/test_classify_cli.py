@@ -131,7 +131,8 @@ def test_registering_the_commands_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import argparse, sys\nfrom rnnkit.tasks import classify_cli, forecast_cli\n"
+    code = ("import argparse, sys\nfrom rnnkit.tasks.classify import cli as classify_cli\n"
+            "from rnnkit.tasks.forecast import cli as forecast_cli\n"
             "sub = argparse.ArgumentParser().add_subparsers()\nclassify_cli.register(sub)\nforecast_cli.register(sub)\n"
             "assert 'torch' not in sys.modules, 'torch imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -163,7 +163,7 @@ def test_nan_loss_from_the_cli(tmp_path, periodic_corpus, capsys):
 def test_nan_loss_keeps_last_good_checkpoint(tmp_path, periodic_corpus):
     """The loss turns NaN at step 8: the step-5 checkpoint stays, complete and finite."""
     from rnnkit.models.language_model import CharLM
-    from rnnkit.tasks import char_lm
+    from rnnkit.tasks.lm import char_lm
     from rnnkit.train.config import ModelConfig, TrainConfig
     from rnnkit.train.trainer import Diverged
 

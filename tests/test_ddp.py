@@ -94,7 +94,7 @@ def test_word_weighted_shares_of_translate_and_caption():
     """Translation and captioning losses are means over target words: their shares are weighted by
     word counts, so the ranks' weighted means average to the batch's word mean exactly."""
     from rnnkit.tasks.caption.train import AugmentedBatches
-    from rnnkit.tasks.translate import ShuffledPairs
+    from rnnkit.tasks.translate.task import ShuffledPairs
 
     g = torch.Generator().manual_seed(0)
     tgt = torch.randint(1, 9, (5, 6), generator=g) * (torch.rand(5, 6, generator=g) > 0.4)  # (N, T), 0 = padding

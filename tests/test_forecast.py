@@ -11,7 +11,7 @@ from conftest import SHARED_DATA
 from rnnkit.data.series import Scaler, make_windows, read_series, split_series
 from rnnkit.errors import RnnkitError
 from rnnkit.models.forecaster import ForecasterConfig, build_forecaster
-from rnnkit.tasks.forecast import (ForecastDataConfig, Setup, WindowBatches, errors, forecast, hold_out_scores,
+from rnnkit.tasks.forecast.task import (ForecastDataConfig, Setup, WindowBatches, errors, forecast, hold_out_scores,
                                    naive, seasonal_naive)
 
 

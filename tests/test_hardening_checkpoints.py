@@ -231,7 +231,7 @@ def test_too_big_a_model_is_refused_before_it_is_allocated(periodic_corpus, tmp_
 
 
 def test_divergence_far_above_the_initial_loss_and_nan(periodic_corpus, tmp_path, monkeypatch, capsys):
-    import rnnkit.tasks.char_lm as char_lm
+    import rnnkit.tasks.lm.char_lm as char_lm
     from rnnkit.train.checkpoint import load_checkpoint
     from rnnkit.train.trainer import divergence_limit
 

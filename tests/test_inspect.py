@@ -3,7 +3,7 @@
 import numpy as np
 
 from rnnkit.cli import main
-from rnnkit.tasks.inspect import PROPERTIES, rank_units
+from rnnkit.tasks.lm.inspect import PROPERTIES, rank_units
 
 
 def test_properties():

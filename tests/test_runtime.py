@@ -26,7 +26,7 @@ def test_flush_is_scoped_and_restored():
 
 def test_language_model_loss_unchanged_by_the_flush(one_thread):
     from rnnkit.models.language_model import CharLM
-    from rnnkit.tasks.char_lm import stream_loss, window_loss
+    from rnnkit.tasks.lm.char_lm import stream_loss, window_loss
     from rnnkit.train.config import ModelConfig
 
     torch.manual_seed(0)

@@ -28,9 +28,9 @@ from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
 COMMAND_MODULES = [
     "rnnkit.lab.cli",
     "rnnkit.scratch.cli",
-    "rnnkit.tasks.classify_cli",
-    "rnnkit.tasks.forecast_cli",
-    "rnnkit.tasks.translate_cli",
+    "rnnkit.tasks.classify.cli",
+    "rnnkit.tasks.forecast.cli",
+    "rnnkit.tasks.translate.cli",
     "rnnkit.tasks.caption.cli",
     "rnnkit.tasks.tag.cli",
     "rnnkit.tasks.speech.cli",
@@ -38,7 +38,7 @@ COMMAND_MODULES = [
 
 
 def cmd_train(args) -> int:
-    from rnnkit.tasks.char_lm import check_configs, saved_configs, train_lm
+    from rnnkit.tasks.lm.char_lm import check_configs, saved_configs, train_lm
     from rnnkit.tasks.supervised import store_absolute_paths
 
     model_given, train_given = given(args, ModelConfig), given(args, TrainConfig)
@@ -61,8 +61,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from rnnkit.tasks.char_lm import load_lm
-    from rnnkit.tasks.generate import generate
+    from rnnkit.tasks.lm.char_lm import load_lm
+    from rnnkit.tasks.lm.generate import generate
 
     model, vocab, _ = load_lm(args.checkpoint, args.device)
     prime = args.prime if args.prime is not None else ("\n" if "\n" in vocab.index else vocab.chars[0])
@@ -90,7 +90,7 @@ def cmd_eval(args) -> int:
 
     from rnnkit.data.batching import random_windows
     from rnnkit.data.corpus import read_corpus
-    from rnnkit.tasks.char_lm import load_lm, stream_loss, window_loss
+    from rnnkit.tasks.lm.char_lm import load_lm, stream_loss, window_loss
     from rnnkit.train.checkpoint import saved_config
     from rnnkit.train.config import TrainConfig
 
@@ -135,8 +135,8 @@ def cmd_inspect(args) -> int:
     from pathlib import Path
 
     from rnnkit.data.corpus import read_corpus
-    from rnnkit.tasks.char_lm import load_lm
-    from rnnkit.tasks.inspect import activations, rank_units, render_html, render_terminal
+    from rnnkit.tasks.lm.char_lm import load_lm
+    from rnnkit.tasks.lm.inspect import activations, rank_units, render_html, render_terminal
 
     model, vocab, _ = load_lm(args.checkpoint, "cpu")
     text = args.text if args.text is not None else read_corpus(args.file, min_chars=2)[: args.chars]

@@ -12,7 +12,7 @@ import json
 import math
 from pathlib import Path
 
-from rnnkit.tasks.char_lm import train_lm
+from rnnkit.tasks.lm.char_lm import train_lm
 from rnnkit.train.config import ModelConfig, TrainConfig
 from rnnkit.train.trainer import Diverged
 

@@ -6,7 +6,7 @@ trainer fits them:
 - ``WindowMLP``: a feed-forward net on a sliding window of a series.
 - ``WindowConv``: 1-D convolutions over time on the same window.
 
-(The naive and seasonal-naive forecasts need no training: ``rnnkit.tasks.forecast``.)
+(The naive and seasonal-naive forecasts need no training: ``rnnkit.tasks.forecast.task``.)
 """
 
 from __future__ import annotations

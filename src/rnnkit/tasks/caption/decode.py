@@ -21,7 +21,7 @@ from rnnkit.data.text import TokenVocab
 from rnnkit.decoding import Hypothesis
 from rnnkit.models.captioner import EOS_ID, Captioner
 from rnnkit.tasks.configs import DecodeOptions
-from rnnkit.tasks.translate_decode import decode_state
+from rnnkit.tasks.translate.decode import decode_state
 
 NEIGHBOURS = ("pixels", "features")
 DEFAULT_MAX_OUTPUT = 20

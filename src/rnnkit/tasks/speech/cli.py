@@ -39,7 +39,7 @@ def _beams(text: str) -> list[int]:
 def cmd_eval(args) -> int:
     from dataclasses import replace
 
-    from rnnkit.tasks.classify import format_confusion
+    from rnnkit.tasks.classify.task import format_confusion
     from rnnkit.tasks.speech.task import DIGITS, build_sets, load_speech, score
 
     beams = _beams(args.beam)

@@ -100,7 +100,7 @@ def train_lm(model_config: ModelConfig, config: TrainConfig, log=print) -> dict:
     prime = "\n" if "\n" in vocab.index else vocab.chars[0]
 
     def show_sample(model, step):
-        from rnnkit.tasks.generate import generate
+        from rnnkit.tasks.lm.generate import generate
 
         text = generate(model, vocab, prime, config.sample_length, temperature=0.8, seed=config.seed + step)
         return f"--- sample at step {step} ---\n{text}\n---"

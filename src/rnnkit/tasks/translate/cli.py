@@ -24,7 +24,7 @@ def _decode_options(args):
 
 def cmd_train(args) -> int:
     from rnnkit.tasks.supervised import configs_from_args
-    from rnnkit.tasks.translate import train_translator
+    from rnnkit.tasks.translate.task import train_translator
 
     c = configs_from_args(args, _classes())
     summary = train_translator(c["model"], c["data"], c["train"])
@@ -36,8 +36,8 @@ def cmd_train(args) -> int:
 
 def cmd_eval(args) -> int:
     from rnnkit.data.pairs import read_pairs, references_by_source
-    from rnnkit.tasks.translate import load_translator, test_split_of
-    from rnnkit.tasks.translate_decode import corpus_scores
+    from rnnkit.tasks.translate.task import load_translator, test_split_of
+    from rnnkit.tasks.translate.decode import corpus_scores
 
     translator, _ = load_translator(args.checkpoint, args.device)
     path = args.data or test_split_of(args.checkpoint)
@@ -69,8 +69,8 @@ def cmd_eval(args) -> int:
 
 def cmd_translate(args) -> int:
     from rnnkit.errors import RnnkitError
-    from rnnkit.tasks.translate import load_translator
-    from rnnkit.tasks.translate_decode import translate_tokens
+    from rnnkit.tasks.translate.task import load_translator
+    from rnnkit.tasks.translate.decode import translate_tokens
 
     from rnnkit.data.text import stdin_lines
 

@@ -14,7 +14,7 @@ def _classes():
 
 
 def cmd_train(args) -> int:
-    from rnnkit.tasks.classify import train_classifier
+    from rnnkit.tasks.classify.task import train_classifier
     from rnnkit.tasks.configs import PRESETS
     from rnnkit.tasks.supervised import configs_from_args
 
@@ -26,7 +26,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from rnnkit.tasks.classify import evaluate_file, format_confusion
+    from rnnkit.tasks.classify.task import evaluate_file, format_confusion
 
     s = evaluate_file(args.checkpoint, args.data, args.device)
     print(f"{args.data}: {s['examples']:,} examples, accuracy {s['accuracy']:.2%}, loss {s['loss']:.4f} "
@@ -41,7 +41,7 @@ def cmd_eval(args) -> int:
 
 def cmd_predict(args) -> int:
     from rnnkit.errors import RnnkitError
-    from rnnkit.tasks.classify import predict_texts
+    from rnnkit.tasks.classify.task import predict_texts
 
     from rnnkit.data.text import stdin_lines
 
@@ -54,7 +54,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_authors(args) -> int:
-    from rnnkit.tasks.authors import write_author_splits
+    from rnnkit.tasks.classify.authors import write_author_splits
 
     counts = write_author_splits(args.corpus, args.out, top=args.top, seed=args.seed)
     for split, n in counts["splits"].items():

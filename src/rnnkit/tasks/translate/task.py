@@ -119,7 +119,7 @@ def read_splits(run_dir: Path) -> dict[str, list[tuple[str, str]]]:
 
 def train_translator(model_config: Seq2SeqConfig, data_config: TranslateDataConfig, flags, log=print) -> dict:
     """Train as configured; returns the run's summary (best validation loss, test BLEU is ``evaluate``'s)."""
-    from rnnkit.tasks.translate_decode import DecodeOptions, corpus_scores
+    from rnnkit.tasks.translate.decode import DecodeOptions, corpus_scores
 
     d, m = data_config, model_config
     check_data_config(d)

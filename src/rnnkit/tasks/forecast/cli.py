@@ -78,7 +78,7 @@ def _data_path(args, d) -> str:
 
 
 def cmd_train(args) -> int:
-    from rnnkit.tasks.forecast import train_forecaster
+    from rnnkit.tasks.forecast.task import train_forecaster
     from rnnkit.tasks.supervised import configs_from_args
 
     c = configs_from_args(args, _classes())
@@ -94,7 +94,7 @@ def cmd_train(args) -> int:
 
 def cmd_eval(args) -> int:
     from rnnkit.data.series import read_series
-    from rnnkit.tasks.forecast import Setup, format_scores, hold_out_scores, load_forecaster
+    from rnnkit.tasks.forecast.task import Setup, format_scores, hold_out_scores, load_forecaster
 
     model, d, scaler, _ = load_forecaster(args.checkpoint, args.device)
     d.data = _data_path(args, d)
@@ -114,7 +114,7 @@ def cmd_predict(args) -> int:
 
     from rnnkit.data.series import read_series
     from rnnkit.errors import RnnkitError
-    from rnnkit.tasks.forecast import forecast, load_forecaster
+    from rnnkit.tasks.forecast.task import forecast, load_forecaster
 
     model, d, scaler, _ = load_forecaster(args.checkpoint, args.device)
     series = read_series(_data_path(args, d), d.date_column, d.value_column)

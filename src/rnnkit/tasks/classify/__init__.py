@@ -1,0 +1,1 @@
+"""`rnnkit classify`: many-to-one text classification (sentiment, authors): data, training, CLI."""

@@ -1,0 +1,1 @@
+"""`rnnkit translate`: encoder-decoder translation with attention: data splits, training, decoding, CLI."""
