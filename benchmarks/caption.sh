@@ -2,11 +2,11 @@
 # Image captioning on Flickr8k (issue 13): three models trained from scratch on one CPU thread, then scored
 # on the 1,000 test images (5 references each) with BLEU-1..4.
 #
-#   benchmarks/caption.sh            everything, in order (50 minutes of training, then the evaluations)
+#   benchmarks/caption.sh            everything, in order (75 minutes of training, then the evaluations)
 #   benchmarks/caption.sh attend     one stage: attend | show | blind | attend-more | eval | figure
 #
 # Environment: DATA (default ../shared/data/flickr8k), RUNS (default runs/caption), MINUTES_ATTEND (20),
-# MINUTES_SHOW (12), MINUTES_BLIND (8), MINUTES_ATTEND_TOTAL (30: attend-more resumes the attention run
+# MINUTES_SHOW (12), MINUTES_BLIND (8), MINUTES_ATTEND_TOTAL (55: attend-more resumes the attention run
 # until this much training time in all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ stage() {
     show) train show show "${MINUTES_SHOW:-12}" ;;
     blind) train blind blind "${MINUTES_BLIND:-8}" ;;
     attend-more)  # continue the attention run (--resume) until MINUTES_ATTEND_TOTAL minutes of training
-      python -m rnnkit.cli caption train --threads 1 --time $((${MINUTES_ATTEND_TOTAL:-30} * 60)) \
+      python -m rnnkit.cli caption train --threads 1 --time $((${MINUTES_ATTEND_TOTAL:-55} * 60)) \
         --out "$RUNS/attend" --resume 2>&1 | tr '\r' '\n' | grep --line-buffered -v '^train:' | tee -a "$RUNS/attend.log"
       ;;
     eval)
