@@ -56,7 +56,7 @@ def cmd_eval(args) -> int:
     for decoder in filter(None, (x.strip() for x in base.decoder.split(","))):
         options = replace(base, decoder=decoder)
         label = f"beam {options.beam}" if decoder == "beam" else decoder
-        runs.append((label, lambda o=options: describer.sentences(images, o)))
+        runs.append((label, lambda o=options: describer.sentences(images, o, progress=True)))
     for baseline in filter(None, (x.strip() for x in (args.baseline or "").split(","))):
         if baseline not in NEIGHBOURS:
             raise unknown_choice("baseline", baseline, NEIGHBOURS)

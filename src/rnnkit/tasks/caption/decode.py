@@ -43,21 +43,26 @@ class Describer:
             out.append(self.vocab.tokens[i])
         return out
 
-    def describe(self, images: torch.Tensor, options: DecodeOptions) -> list[list[Hypothesis]]:
-        """Per image of ``images (N, S, S, 3)`` uint8, up to ``n_best`` hypotheses, best first."""
+    def describe(self, images: torch.Tensor, options: DecodeOptions, progress: bool = False) -> list[list[Hypothesis]]:
+        """Per image of ``images (N, S, S, 3)`` uint8, up to ``n_best`` hypotheses, best first.
+        ``progress``: a bar in images/s on a terminal."""
+        from rnnkit.runtime import progress as progress_bar
+
         options.check()
         L = options.max_output or DEFAULT_MAX_OUTPUT
         generator = torch.Generator(device=self.device).manual_seed(options.seed)
         results = []
-        with torch.no_grad():
+        with torch.no_grad(), progress_bar(total=len(images), unit="image", desc=options.decoder,
+                                           enabled=progress) as bar:
             for lo in range(0, len(images), options.batch_size):
                 state = self.model.encode(images[lo : lo + options.batch_size].to(self.device))
                 results += decode_state(self.model, state, options, L, generator)
+                bar.update(min(options.batch_size, len(images) - lo))
         return results
 
-    def sentences(self, images: torch.Tensor, options: DecodeOptions) -> list[str]:
+    def sentences(self, images: torch.Tensor, options: DecodeOptions, progress: bool = False) -> list[str]:
         """The best caption of each image, as a string of words."""
-        return [" ".join(self.words(h[0].tokens)) for h in self.describe(images, options)]
+        return [" ".join(self.words(h[0].tokens)) for h in self.describe(images, options, progress)]
 
     @torch.no_grad()
     def mean_features(self, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
