@@ -146,3 +146,15 @@ def test_bad_input_one_line_errors(tmp_path, pos, capsys):
     one_line_error(capsys, r"train.conllu:2: a sentence of \d words is longer than --max-len 3")
     assert main(["tag", "train", "--train", str(train), "--select", "f1", "--out", str(tmp_path / "t"), *FAST]) == 2
     one_line_error(capsys, "--select f1 needs BIO tags")
+
+
+def test_bad_validation_file_leaves_no_run_folder(tmp_path, monkeypatch):
+    """Issue 20: the run folder is made only once the inputs are valid (an unknown tag in --val fails first)."""
+    from rnnkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tr.conll").write_text("a\tO\nb\tB-x\n\n")
+    (tmp_path / "va.conll").write_text("a\tO\nb\tB-zzz\n\n")
+    rc = main(["tag", "train", "--train", "tr.conll", "--val", "va.conll", "--format", "conll", "--steps", "1",
+               "--out", "runs/t"])
+    assert rc == 2 and not (tmp_path / "runs" / "t").exists()

@@ -148,7 +148,7 @@ def train_captioner(m: CaptionerConfig, d: CaptionDataConfig, flags, log=print) 
     torch.manual_seed(flags.seed)
     if flags.threads:
         torch.set_num_threads(flags.threads)
-    run_dir = run_folder(flags.out, "caption", flags.resume)
+    run_dir = run_folder(flags.out, "caption", flags.resume, create=False)  # the Trainer makes and locks it
     captions, splits = read_data(d, log)
     if flags.resume:
         _, saved = load_checkpoint(run_dir / "checkpoint")

@@ -81,7 +81,7 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
         keep, held = split_indices(len(sentences), d.val_fraction, flags.seed)
         val_sentences, where = [sentences[i] for i in held], f"the validation split of {d.train}"
         sentences = [sentences[i] for i in keep]
-    run_dir = run_folder(flags.out, TASK, flags.resume)
+    run_dir = run_folder(flags.out, TASK, flags.resume, create=False)  # the Trainer makes and locks it
     if flags.resume:
         _, saved = load_checkpoint(run_dir / "checkpoint")
         words, chars = TokenVocab(saved_vocab(saved, "words", run_dir)), TokenVocab(saved_vocab(saved, "chars", run_dir))
