@@ -21,10 +21,6 @@ DIGITS_MODELS, DIGITS_STEPS = "tanh,irnn:lr=1e-4,lstm:default:fb=1,gru", 1000
 
 
 def _out(args, name: str) -> Path:
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
     out = Path(args.out or time.strftime(f"runs/lab-{name}-%Y%m%d-%H%M%S"))
     make_folder(out)
     return out

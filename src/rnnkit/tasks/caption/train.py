@@ -25,6 +25,7 @@ from rnnkit.tasks.supervised import EpochSampler, make_train_config
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.distributed import span
 from rnnkit.train.trainer import Trainer, resolve_device
+from rnnkit.runtime import set_threads
 
 TASK = "caption"
 
@@ -146,8 +147,7 @@ def train_captioner(m: CaptionerConfig, d: CaptionDataConfig, flags, log=print) 
 
     check_data_config(d)
     torch.manual_seed(flags.seed)
-    if flags.threads:
-        torch.set_num_threads(flags.threads)
+    set_threads(flags.threads)  # 0: torch's default
     run_dir = run_folder(flags.out, "caption", flags.resume, create=False)  # the Trainer makes and locks it
     captions, splits = read_data(d, log)
     if flags.resume:

@@ -22,6 +22,7 @@ from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, s
 from rnnkit.train.files import lock_run
 from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
+from rnnkit.runtime import set_threads
 
 TASK = "classify"
 
@@ -101,8 +102,7 @@ def train_classifier(model_config: ClassifierConfig, data_config: ClassifyDataCo
     d, m = data_config, model_config
     check_data_config(d)
     torch.manual_seed(flags.seed)
-    if flags.threads:
-        torch.set_num_threads(flags.threads)
+    set_threads(flags.threads)  # 0: torch's default
     texts, labels = read_labelled(d.train, d.text_column, d.label_column)
     if d.val is not None:
         val_texts, val_labels = read_labelled(d.val, d.text_column, d.label_column)

@@ -26,6 +26,7 @@ from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, s
 from rnnkit.train.files import lock_run
 from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
+from rnnkit.runtime import set_threads
 
 TASK = "forecast"
 STRATEGIES = ("recursive", "direct")
@@ -139,8 +140,7 @@ def train_forecaster(model_config: ForecasterConfig, data_config: ForecastDataCo
     d, m = data_config, model_config
     check_data_config(d)
     torch.manual_seed(flags.seed)
-    if flags.threads:
-        torch.set_num_threads(flags.threads)
+    set_threads(flags.threads)  # 0: torch's default
     s = Setup(read_series(d.data, d.date_column, d.value_column), d)
     many = m.mode == "many-to-many"
     x, y = s.windows(d.window, s.split.val_start - s.outputs, many)

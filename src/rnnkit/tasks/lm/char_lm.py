@@ -24,6 +24,7 @@ from rnnkit.train.config import ModelConfig, TrainConfig
 from rnnkit.train.files import lock_run
 from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
+from rnnkit.runtime import set_threads
 
 TASK = "char-lm"
 
@@ -79,8 +80,7 @@ def split_corpus(text: str, vocab: CharVocab, val_fraction: float) -> tuple[torc
 def train_lm(model_config: ModelConfig, config: TrainConfig, log=print) -> dict:
     """Train a character-level language model as configured; returns the run's summary."""
     torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    set_threads(config.threads)  # 0: torch's default
     run_dir = run_folder(config.out, "lm", config.resume, create=False)  # made once the data is known good
     if config.resume:
         _, meta = load_checkpoint(run_dir / "checkpoint")

@@ -26,6 +26,7 @@ from rnnkit.tasks.supervised import make_train_config
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config
 from rnnkit.train.files import lock_run
 from rnnkit.train.trainer import Trainer, resolve_device
+from rnnkit.runtime import set_threads
 
 TASK = "speech"
 DIGITS = [str(d) for d in range(10)]
@@ -106,8 +107,7 @@ def train_speech(model_config: SpeechModelConfig, data_config: SpeechDataConfig,
     """Train as configured; returns the run's summary with the best checkpoint's validation scores."""
     d, m = replace(data_config, data=os.path.abspath(data_config.data)), model_config  # eval from any folder
     torch.manual_seed(flags.seed)
-    if flags.threads:
-        torch.set_num_threads(flags.threads)
+    set_threads(flags.threads)  # 0: torch's default
     check_data_config(d)
     run_dir = run_folder(flags.out, "speech", flags.resume, create=False)  # made once the inputs are known good
     sets = build_sets(d, ("train", "val"), log)

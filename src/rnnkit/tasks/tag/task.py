@@ -20,6 +20,7 @@ from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_t
 from rnnkit.tasks.tag.metrics import entity_scores, token_accuracy
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.trainer import Trainer, resolve_device
+from rnnkit.runtime import set_threads
 
 TASK = "tag"
 
@@ -71,8 +72,7 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
     d, m = data_config, model_config
     check_data_config(d)
     torch.manual_seed(flags.seed)
-    if flags.threads:
-        torch.set_num_threads(flags.threads)
+    set_threads(flags.threads)  # 0: torch's default
     read = lambda path: read_tagged(path, d.format, d.tag_column, d.max_len)  # noqa: E731
     sentences = read(d.train)
     if d.val is not None:

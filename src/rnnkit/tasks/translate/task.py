@@ -27,6 +27,7 @@ from rnnkit.train.checkpoint import find_checkpoint, load_checkpoint, load_weigh
 from rnnkit.train.distributed import span, world
 from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT, build_within_memory
 from rnnkit.train.trainer import Trainer, resolve_device
+from rnnkit.runtime import set_threads
 
 TASK = "translate"
 SPLITS = ("train", "val", "test")
@@ -124,8 +125,7 @@ def train_translator(model_config: Seq2SeqConfig, data_config: TranslateDataConf
     d, m = data_config, model_config
     check_data_config(d)
     torch.manual_seed(flags.seed)
-    if flags.threads:
-        torch.set_num_threads(flags.threads)
+    set_threads(flags.threads)  # 0: torch's default
     run_dir = run_folder(flags.out, "translate", flags.resume, create=False)  # made by prepare_splits
     if flags.resume:
         splits = read_splits(run_dir)
