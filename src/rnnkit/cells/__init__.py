@@ -12,6 +12,7 @@ from rnnkit.cells.base import LSTMState, RecurrentCell, State
 from rnnkit.cells.elman import ElmanCell
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.init import INITS, init_cell_, spectral_radius
+from rnnkit.cells.ln_lstm import LayerNormLSTMCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.min_rnn import MinGRUCell, MinLSTMCell, ScanCell
 from rnnkit.cells.mtrnn import MTRNNCell
@@ -27,6 +28,7 @@ CELLS = {
     "lstm": LSTMCell,
     "peephole-lstm": partial(LSTMCell, peephole=True),
     "coupled-lstm": partial(LSTMCell, coupled=True),
+    "ln-lstm": LayerNormLSTMCell,
     "gru": GRUCell,
     "gru-course": partial(GRUCell, reset_after=False),
     "mtrnn": MTRNNCell,
@@ -46,6 +48,7 @@ def make_cell(name: str, input_size: int, hidden_size: int, **options) -> Recurr
 
 
 __all__ = [
-    "CELLS", "INITS", "ElmanCell", "GRUCell", "LSTMCell", "LSTMState", "MTRNNCell", "MinGRUCell", "MinLSTMCell",
-    "RecurrentCell", "ScanCell", "SimpleLSTMCell", "State", "init_cell_", "make_cell", "spectral_radius",
+    "CELLS", "INITS", "ElmanCell", "GRUCell", "LSTMCell", "LSTMState", "LayerNormLSTMCell", "MTRNNCell",
+    "MinGRUCell", "MinLSTMCell", "RecurrentCell", "ScanCell", "SimpleLSTMCell", "State", "init_cell_", "make_cell",
+    "spectral_radius",
 ]

@@ -41,6 +41,13 @@ EQUATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         "c_t = f_t * c_{t-1} + (1 - f_t) * g_t",
         "h_t = o_t * tanh(c_t)",
     )),
+    "ln-lstm": ("layer-normalised LSTM (Ba, Kiros & Hinton 2016): N normalises each gate's block over its H units", (
+        "N(v) = (v - mean(v)) / sqrt(var(v) + 1e-5)     per gate block, over the H units",
+        "a_t = g_ih * N(W_ih x_t) + g_hh * N(W_hh h_{t-1}) + b_ih + b_hh",
+        "i_t, f_t, o_t = σ(a_i), σ(a_f), σ(a_o)      g_t = tanh(a_g)",
+        "c_t = f_t * c_{t-1} + i_t * g_t",
+        "h_t = o_t * tanh(g_c * N(c_t) + b_c)",
+    )),
     "gru": ("GRU (Cho et al. 2014; course §6), torch's and cuDNN's form: r applied after W_hn h_{t-1}", (
         "r_t = σ(W_r [h_{t-1}; x_t] + b_r)",
         "z_t = σ(W_z [h_{t-1}; x_t] + b_z)",

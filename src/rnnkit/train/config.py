@@ -44,7 +44,8 @@ DROPOUT = dict(low=0.0, below=1.0)
 @dataclass
 class ModelConfig:
     cell: str = opt("lstm", "recurrent cell: elman, elman-relu, elman-sigmoid, simple-lstm, lstm, "
-                    "peephole-lstm, coupled-lstm, gru, gru-course, mtrnn, mingru, minlstm", choices=CELL_NAMES)
+                    "peephole-lstm, coupled-lstm, ln-lstm, gru, gru-course, mtrnn, mingru, minlstm",
+                    choices=CELL_NAMES)
     hidden: int = opt(256, "hidden units per layer (per direction)", low=1)
     layers: int = opt(2, "number of stacked recurrent layers", low=1)
     embedding: int = opt(64, "embedding size for the input characters; 0 feeds one-hot vectors instead", low=0)
