@@ -41,7 +41,7 @@ class PlainTagger(nn.Module):
         self.head = nn.Linear(2 * c.hidden, num_tags)
 
     def emissions(self, inputs):
-        words, lengths, chars, char_lengths, slots = inputs
+        words, lengths, chars, char_lengths, slots, _ = inputs  # the shape classes are unused (--shape 0)
         if self.training and self.word_dropout > 0:
             words = words.masked_fill((torch.rand(words.shape) < self.word_dropout) & (words > 1), 1)
         packed = pack_padded_sequence(self.char_embed(chars), char_lengths, batch_first=True, enforce_sorted=False)

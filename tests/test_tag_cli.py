@@ -105,6 +105,38 @@ def test_ner_with_crf_reports_entity_scores(tmp_path, capsys):
     assert "entity F1" in capsys.readouterr().out
 
 
+def test_shape_embedding_is_trained_saved_and_reloaded(tmp_path, pos, capsys):
+    """``--shape 4``: the shape embedding is in the checkpoint with the shape classes, a reloaded model gives
+    the same emissions, and a checkpoint made with other classes is refused in one line."""
+    from rnnkit.tasks.tag.data import Encoded
+    from rnnkit.tasks.tag.shape import SHAPES
+    from rnnkit.tasks.tag.task import load_tagger
+
+    train, dev = pos
+    out = tmp_path / "shape"
+    assert main(["tag", "train", "--train", str(train), "--val", str(dev), "--steps", "20", "--shape", "4",
+                 "--out", str(out), *FAST]) == 0
+    assert ", shape 4" in capsys.readouterr().out
+    weights = load_file(str(out / "best" / "model.safetensors"))
+    assert weights["shape.weight"].shape == (len(SHAPES), 4) and weights["shape.weight"][0].abs().sum() == 0
+    meta = json.loads((out / "best" / "config.json").read_text())
+    assert meta["shapes"] == list(SHAPES) and meta["configs"]["model"]["shape"] == 4
+    model, words, chars, _ = load_tagger(out / "best")
+    assert torch.equal(model.shape.weight, weights["shape.weight"])
+    data = Encoded([["The", "CAT", "sees", "@dog", "42"]], words, chars, True, 30)
+    inputs, _ = data.batch([0])
+    other = list(inputs)
+    other[-1] = torch.full_like(inputs[-1], SHAPES.index("lower"))
+    assert not torch.allclose(model.emissions(inputs), model.emissions(tuple(other)))  # the shapes are read
+    assert main(["tag", "eval", "--checkpoint", str(out), "--data", str(dev)]) == 0
+    capsys.readouterr()
+    (out / "best" / "config.json").write_text(json.dumps({**meta, "shapes": list(SHAPES[:-1])}))
+    assert main(["tag", "eval", "--checkpoint", str(out / "best"), "--data", str(dev)]) == 2
+    one_line_error(capsys, "other word-shape classes")
+    assert main(["tag", "train", "--train", str(train), "--shape", "-1", "--out", str(tmp_path / "bad"), *FAST]) == 2
+    one_line_error(capsys, "--shape")
+
+
 def test_tagger_engines_agree_and_crf_loss_has_gradients():
     """The fused torch engine and the readable loop give the same emissions with the same weights."""
     torch.manual_seed(0)
@@ -118,7 +150,7 @@ def test_tagger_engines_agree_and_crf_loss_has_gradients():
     lengths = torch.tensor([4, 2])
     chars, char_lengths = torch.randint(2, 10, (6, 5)), torch.tensor([5, 1, 3, 2, 4, 5])
     slots = torch.tensor([[0, 1, 2, 3], [4, 5, 0, 0]])
-    inputs = (words, lengths, chars, char_lengths, slots)
+    inputs = (words, lengths, chars, char_lengths, slots, torch.zeros_like(words))
     a, b = fast.emissions(inputs), slow.emissions(inputs)
     assert torch.allclose(a[0], b[0], atol=1e-5) and torch.allclose(a[1, :2], b[1, :2], atol=1e-5)
     fast.train()

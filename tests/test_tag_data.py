@@ -10,6 +10,7 @@ from conftest import SHARED_DATA
 from rnnkit.errors import RnnkitError
 from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_plain, read_tagged
 from rnnkit.tasks.tag.metrics import entities, entity_scores, most_frequent_tag, token_accuracy
+from rnnkit.tasks.tag.shape import SHAPES, word_shape
 
 CONLLU = """# sent_id = 1
 # text = I don't know.
@@ -71,12 +72,31 @@ def test_vocabularies_frequency_floor_and_batches():
     words, chars, tags = build_vocabs(tagged, min_freq=2, lowercase=True)
     assert words.tokens == ["<pad>", "<unk>", "cat", "sat", "the"] and tags == ["X"]
     data = Encoded(sentences, words, chars, lowercase=True, max_word=2)
-    (w, lengths, ch, ch_lengths, slots), t = data.batch([0, 1])
+    (w, lengths, ch, ch_lengths, slots, shapes), t = data.batch([0, 1])
     assert w.tolist() == [[4, 2, 3, 0], [4, 1, 3, 1]] and lengths.tolist() == [3, 4]
     distinct = ["Th", "ca", "sa", "th", "do"]  # each distinct (truncated, cased) word once
     assert ch.shape == (5, 2) and ch_lengths.tolist() == [2] * 5
     assert slots.tolist() == [[0, 1, 2, 0], [3, 4, 2, 4]]  # "dog" and "down" both read as "do"
     assert ch[3].tolist() == chars.encode(list(distinct[3]))
+    capital, lower = SHAPES.index("Capital"), SHAPES.index("lower")
+    assert shapes.tolist() == [[capital, lower, lower, 0], [lower] * 4]  # from the words as written, 0 pads
+
+
+@pytest.mark.parametrize("shape, words", [
+    ("url", ["http://t.co/x", "https://a.b", "www.rnnkit.org", "ftp://x"]),
+    ("mention", ["@user", "@Bob_2"]),
+    ("hashtag", ["#tag", "#NLP2017"]),
+    ("number", ["3", "3.5", "12:30", "1/2", "2017-06-01", "1,000"]),
+    ("digits", ["4th", "mp3", "B2B", "3.", "-5", "$5"]),
+    ("lower", ["cat", "don't", "e-mail", "café"]),
+    ("Capital", ["London", "I", "Mr.", "'Neill", "Élodie"]),
+    ("ALLCAPS", ["USA", "AT&T", "U.S."]),
+    ("miXed", ["iPhone", "McDonald", "eBay"]),
+    ("punct", [".", "!!", ":-)", "@", "#", "\U0001F600"]),
+    ("other", ["日本", "中"]),
+])
+def test_word_shapes(shape, words):
+    assert [SHAPES[word_shape(w)] for w in words] == [shape] * len(words)
 
 
 def test_bucketed_batches_cover_each_epoch_once_with_similar_lengths():

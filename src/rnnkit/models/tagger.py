@@ -2,13 +2,16 @@
 recognition and part-of-speech tagging).
 
     words (B, T) -> word embedding (B, T, E)                  \\
-    each word's characters -> char BiLSTM -> (B, T, 2C)        >- concatenated (B, T, E + 2C)
+    each word's characters -> char BiLSTM -> (B, T, 2C)        >- concatenated (B, T, E + 2C + S)
+    each word's shape class -> shape embedding (B, T, S)      /
       -> dropout -> bidirectional stack of any cell (B, T, 2H) -> dropout -> Dense (B, T, K) emissions
       -> softmax per token (cross-entropy, argmax), or a linear-chain CRF (forward algorithm, Viterbi)
 
 The character encoder (Plank et al. 2016; Lample et al. 2016) gives words never seen in training a
 representation built from their spelling: ``c_w = [h_fwd_last ; h_bwd_first]`` of a BiLSTM over its letters.
-It runs once per distinct word of the batch. ``config`` is any object with the fields of
+It runs once per distinct word of the batch. The optional shape embedding (``--shape S``, 0: off) reads
+a small class of each word's spelling (``rnnkit.tasks.tag.shape``: Capital, ALLCAPS, digits, @user, URL...),
+so a capitalised name never seen in training is still marked as one. ``config`` is any object with the fields of
 ``rnnkit.tasks.tag.config.TaggerConfig`` (the model does not import the task).
 """
 
@@ -41,26 +44,32 @@ class CharEncoder(nn.Module):
 
 
 class Tagger(nn.Module):
-    """``forward((words, lengths, chars, char_lengths, slots), tags=None, state=None) -> (emissions, loss, None)``.
+    """``forward((words, lengths, chars, char_lengths, slots, shapes), tags=None, state=None)
+    -> (emissions, loss, None)``.
 
     ``words (B, T)`` word ids (0 pads), ``lengths (B,)``, ``chars (U, L)`` the characters of the U distinct
-    words of the batch, ``char_lengths (U,)``, ``slots (B, T)`` which of them each position holds.
+    words of the batch, ``char_lengths (U,)``, ``slots (B, T)`` which of them each position holds,
+    ``shapes (B, T)`` each word's shape class (0 pads; read only with ``config.shape > 0``).
     ``tags (B, T)``: gold tag ids (anything at padding). The loss is per token: the mean cross-entropy, or
     the CRF's summed negative log-likelihood divided by the number of tokens.
     """
 
-    def __init__(self, num_words: int, num_chars: int, tags: list[str], config):
+    def __init__(self, num_words: int, num_chars: int, tags: list[str], config, num_shapes: int = 0):
         super().__init__()
         c = self.config = config
         for name, value in (("--embedding", c.embedding), ("--hidden", c.hidden), ("--layers", c.layers)):
             if value < 1:
                 raise RnnkitError(f"{name} must be a positive integer, got {value}")
+        if c.shape < 0 or (c.shape > 0 and num_shapes < 2):
+            raise RnnkitError(f"--shape must be 0 (off) or a positive size with at least 2 shape classes, got "
+                              f"{c.shape} with {num_shapes} classes")
         if not 0 <= c.dropout < 1 or not 0 <= c.word_dropout < 1:
             raise RnnkitError("--dropout and --word-dropout must be in [0, 1)")
         self.tags = list(tags)
         self.embed = nn.Embedding(num_words, c.embedding, padding_idx=0)
         self.chars = CharEncoder(num_chars, c.char_embedding, c.char_hidden, c.engine) if c.chars else None
-        size = c.embedding + (self.chars.output_size if self.chars is not None else 0)
+        self.shape = nn.Embedding(num_shapes, c.shape, padding_idx=0) if c.shape > 0 else None
+        size = c.embedding + (self.chars.output_size if self.chars is not None else 0) + c.shape
         self.drop = nn.Dropout(c.dropout)
         self.rnn = build_rnn(c.cell, size, c.hidden, num_layers=c.layers, bidirectional=True, dropout=c.dropout,
                              engine=c.engine, init=c.init, forget_bias=c.forget_bias)
@@ -71,7 +80,7 @@ class Tagger(nn.Module):
             self.crf = CRF(len(tags), *allowed)
 
     def emissions(self, inputs) -> torch.Tensor:
-        words, lengths, chars, char_lengths, slots = inputs
+        words, lengths, chars, char_lengths, slots, shapes = inputs
         if self.training and self.config.word_dropout > 0:  # some known words become <unk>, so <unk> is trained
             dropped = (torch.rand(words.shape, device=words.device) < self.config.word_dropout) & (words > UNK_ID)
             words = words.masked_fill(dropped, UNK_ID)
@@ -79,6 +88,8 @@ class Tagger(nn.Module):
         if self.chars is not None:
             per_word = self.chars(chars, char_lengths)  # (U, 2C)
             x = torch.cat([x, per_word[slots]], dim=-1)  # (B, T, E + 2C)
+        if self.shape is not None:
+            x = torch.cat([x, self.shape(shapes)], dim=-1)  # (B, T, E + 2C + S)
         out, _ = self.rnn(self.drop(x), None, lengths)  # (B, T, 2H)
         return self.head(self.drop(out))  # (B, T, K)
 

@@ -16,6 +16,8 @@ class TaggerConfig:
     chars: bool = opt(True, "add a character-level BiLSTM encoding of each word to its embedding")
     char_embedding: int = opt(30, "embedding size of the characters (with --chars)", low=1)
     char_hidden: int = opt(50, "hidden units per direction of the character BiLSTM (with --chars)", low=1)
+    shape: int = opt(0, "embedding size of each word's shape class (Capital, ALLCAPS, digits, @user, #tag, URL, ...; "
+                     "see docs/tag.md), beside the word and character vectors; 0: off", low=0)
     cell: str = opt("lstm", "recurrent cell of the bidirectional stack (see `rnnkit cells`)", choices=CELL_NAMES)
     hidden: int = opt(128, "hidden units per layer and direction", low=1)
     layers: int = opt(1, "stacked bidirectional layers", low=1)

@@ -22,6 +22,7 @@ import torch
 from rnnkit.data.batching import pad_sequences
 from rnnkit.data.text import TokenVocab, read_utf8
 from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.tasks.tag.shape import word_shape
 from rnnkit.train.distributed import span
 
 FORMATS = ("auto", "conllu", "conll")
@@ -111,12 +112,14 @@ def encode_tags(sentences: list[Sentence], tags: list[str], path) -> list[list[i
 
 
 class Encoded:
-    """Sentences as ids: ``batch(indices) -> ((words, lengths, chars, char_lengths, slots), tags (b, T))``."""
+    """Sentences as ids: ``batch(indices) -> ((words, lengths, chars, char_lengths, slots, shapes), tags (b, T))``,
+    ``shapes`` each word's class in ``rnnkit.tasks.tag.shape.SHAPES``, read from the word as written."""
 
     def __init__(self, sentences: list[list[str]], words: TokenVocab, chars: TokenVocab, lowercase: bool,
                  max_word: int, tags: list[list[int]] | None = None):
         self.words = [words.encode([w.lower() if lowercase else w for w in s]) for s in sentences]
         self.tokens = [[w[:max_word] for w in s] for s in sentences]
+        self.shapes = [[word_shape(w) for w in s] for s in sentences]
         self.chars = chars
         self.tags = tags if tags is not None else [[0] * len(s) for s in sentences]
 
@@ -134,7 +137,8 @@ class Encoded:
         slots = [[distinct.setdefault(w, len(distinct)) for w in self.tokens[i]] for i in indices]
         chars, char_lengths = pad_sequences([self.chars.encode(list(w)) for w in distinct])  # (U, L), (U,)
         slots, _ = pad_sequences(slots)  # (b, T): index into the U distinct words
-        return (words, lengths, chars, char_lengths, slots), tags
+        shapes, _ = pad_sequences([self.shapes[i] for i in indices])  # (b, T)
+        return (words, lengths, chars, char_lengths, slots, shapes), tags
 
 
 class BucketBatches:
@@ -173,9 +177,9 @@ class BucketBatches:
         """Under torchrun: rank ``rank``'s sentences of a batch (the table of distinct words' characters
         stays whole, since ``slots`` index into it). Its loss, a mean over its tokens, is weighted by
         ``size`` x its share of the batch's tokens, so DDP's average is the batch's token mean."""
-        words, lengths, chars, char_lengths, slots = inputs  # (b, T), (b,), (U, L), (U,), (b, T)
+        words, lengths, chars, char_lengths, slots, shapes = inputs  # (b, T), (b,), (U, L), (U,), (b, T), (b, T)
         lo, hi, own = span(words.shape[0], rank, size)
         tokens = lengths[lo:hi].sum() / lengths.sum()
-        mine = (words[lo:hi], lengths[lo:hi], chars, char_lengths, slots[lo:hi])
+        mine = (words[lo:hi], lengths[lo:hi], chars, char_lengths, slots[lo:hi], shapes[lo:hi])
         return mine, targets[lo:hi], size * float(tokens) if own else 0.0
 

@@ -1,7 +1,8 @@
 """The tagging task: read tagged sentences, train a ``Tagger`` with early stopping on a validation set,
 score it (token accuracy; entity P/R/F1 for BIO tags), reload it and tag new sentences.
 
-A checkpoint's ``config.json`` holds the configs, the word and character vocabularies and the tag list.
+A checkpoint's ``config.json`` holds the configs, the word and character vocabularies, the tag list and the
+word-shape classes (``rnnkit.tasks.tag.shape.SHAPES``) the shape embedding was trained with.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rnnkit.tasks.supervised import make_train_config, split_indices
 from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig
 from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_plain, read_tagged
 from rnnkit.tasks.tag.metrics import entity_scores, token_accuracy
+from rnnkit.tasks.tag.shape import SHAPES
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
 from rnnkit.train.trainer import Trainer, resolve_device
 from rnnkit.runtime import set_threads
@@ -92,9 +94,9 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
     val = encoded(val_sentences, words, chars, tags, asdict(d), where)
     data = BucketBatches(train, flags.batch_size, flags.seed)
     config = make_train_config(flags, data.steps_per_epoch, d.epochs)
-    model = Tagger(len(words), len(chars), tags, m)
+    model = Tagger(len(words), len(chars), tags, m, len(SHAPES))
     meta = {"task": TASK, "configs": {"model": asdict(m), "data": asdict(d), "train": asdict(flags)},
-            "words": words.tokens, "chars": chars.tokens, "tags": tags}
+            "words": words.tokens, "chars": chars.tokens, "tags": tags, "shapes": list(SHAPES)}
 
     if d.select == "f1" and not is_bio(tags):
         raise RnnkitError("--select f1 needs BIO tags (O, B-x, I-x); use --select loss for this tag set")
@@ -117,7 +119,8 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
         f"{data.steps_per_epoch} steps per epoch")
     log(f"model: {sum(p.numel() for p in model.parameters()):,} parameters, "
         f"{m.cell} x{m.layers} bidirectional ({model.rnn.layers[0].engine_used} engine)"
-        f"{', chars' if m.chars else ''}{', CRF' if m.crf else ''}, device {trainer.device}")
+        f"{', chars' if m.chars else ''}{f', shape {m.shape}' if m.shape else ''}{', CRF' if m.crf else ''}, "
+        f"device {trainer.device}")
     summary = trainer.fit()
     best, _ = load_checkpoint(run_dir / "best")
     load_weights(trainer.model, best, run_dir / "best")
@@ -138,7 +141,10 @@ def load_tagger(path, device: str = "cpu"):
     saved_config(TagDataConfig, meta, "configs", "data", where=path)
     words, chars = TokenVocab(saved_vocab(meta, "words", path)), TokenVocab(saved_vocab(meta, "chars", path))
     tags = saved_vocab(meta, "tags", path)
-    model = Tagger(len(words), len(chars), tags, config)
+    if config.shape and saved_vocab(meta, "shapes", path) != list(SHAPES):
+        raise RnnkitError(f"checkpoint {path} was trained with other word-shape classes than this rnnkit's "
+                          f"({', '.join(SHAPES[1:])}); retrain it")
+    model = Tagger(len(words), len(chars), tags, config, len(SHAPES))
     load_weights(model, weights, path)
     return model.to(resolve_device(device)).eval(), words, chars, meta
 
