@@ -44,9 +44,11 @@ class Bidirectional(nn.Module):
     def can_fuse(self, x: torch.Tensor) -> bool:
         """Both directions run torch's kernel for the same equations and sizes, on a well-shaped input."""
         f, b = self.fwd.cell, self.bwd.cell
-        return (self.fwd.engine_used == self.bwd.engine_used == "torch" and torch_kernel(f) is torch_kernel(b)
-                and (f.input_size, f.hidden_size) == (b.input_size, b.hidden_size)
-                and x.dim() == 3 and x.shape[2] == f.input_size)
+        if x.dim() != 3 or x.shape[2] != f.input_size:
+            return False
+        engines = (self.fwd.pick_engine(x.shape[0], x.device), self.bwd.pick_engine(x.shape[0], x.device))
+        return (engines == ("torch", "torch") and torch_kernel(f) is torch_kernel(b)
+                and (f.input_size, f.hidden_size) == (b.input_size, b.hidden_size))
 
     def fused(self, x: torch.Tensor, s_fwd, s_bwd, lengths: torch.Tensor | None):
         """Both directions in one call of torch's bidirectional kernel (the same weights, the same result
@@ -56,4 +58,5 @@ class Bidirectional(nn.Module):
         states = [s if s is not None else r.cell.init_state(B, x.device, x.dtype)
                   for s, r in ((s_fwd, self.fwd), (s_bwd, self.bwd))]
         out, (s_fwd, s_bwd) = run_torch_directions([self.fwd.cell, self.bwd.cell], x, states, lengths)
+        self.fwd.last_engine = self.bwd.last_engine = "torch"
         return out, (s_fwd, s_bwd)  # (B, T, 2H)

@@ -8,10 +8,11 @@ from torch import nn
 from rnnkit.cells.base import RecurrentCell
 from rnnkit.cells.min_rnn import ScanCell
 from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.layers.fused_engine import MODES, choose_gpu_engine, fused_spec, persistent_fits, run_fused, triton_available
 from rnnkit.layers.state import map_state, reverse_padded
 from rnnkit.layers.torch_engine import run_torch, torch_kernel
 
-ENGINES = ("auto", "loop", "torch", "scan")
+ENGINES = ("auto", "loop", "torch", "scan", "fused", "fused-step", "fused-persistent")
 
 
 def check_lengths(lengths: torch.Tensor | None, B: int, T: int) -> torch.Tensor | None:
@@ -38,9 +39,14 @@ class Recurrent(nn.Module):
     ``engine``: ``"loop"`` is the readable Python loop over ``cell(x_t, state)``; ``"torch"`` runs the
     cell through torch's fused RNN kernel with the same weights (standard cells only); ``"scan"`` runs a
     ``ScanCell`` (minGRU, minLSTM) in its parallel mode, the whole sequence in one log-domain scan;
-    ``"auto"`` picks ``"torch"`` or ``"scan"`` where valid and ``"loop"`` otherwise. ``engine_used``
-    says which one runs. The scan engine still takes a single step (T = 1, as in generation) through
-    the cell's sequential mode.
+    ``"fused-step"`` and ``"fused-persistent"`` run the Triton kernels of ``rnnkit.kernels.fused`` (one
+    launch per step, or one for the whole sequence), ``"fused"`` the persistent one where it fits the
+    GPU and per-step otherwise (on a CPU only under ``TRITON_INTERPRET=1``, for tests). ``"auto"`` picks
+    ``"scan"`` for scan cells; on a GPU, by shape, the persistent kernel, cuDNN (``"torch"``) or the
+    per-step kernel (``fused_engine.choose_gpu_engine``); on a CPU ``"torch"`` where valid and
+    ``"loop"`` otherwise. ``engine_used`` says which one ran last (or would run, before the first
+    call). The scan engine still takes a single step (T = 1, as in generation) through the cell's
+    sequential mode.
     """
 
     def __init__(self, cell: RecurrentCell, reverse: bool = False, engine: str = "auto"):
@@ -57,15 +63,35 @@ class Recurrent(nn.Module):
                 f"engine 'scan' cannot run {cell!r}: only cells whose gates see x_t alone (mingru, minlstm) "
                 "have a parallel mode; use engine 'auto' or 'loop'"
             )
+        if engine.startswith("fused") and fused_spec(cell) is None:
+            raise RnnkitError(
+                f"engine {engine!r} cannot run {cell!r}: the fused kernels implement the Elman (tanh, relu, "
+                "sigmoid), MTRNN, simple, standard, peephole and coupled LSTM and the reset-after GRU; "
+                "use engine 'auto' or 'loop'"
+            )
+        if engine.startswith("fused") and not triton_available():
+            raise RnnkitError(f"engine {engine!r} needs triton (pip install triton); use engine 'auto'")
         self.cell, self.reverse, self.engine = cell, reverse, engine
+        self.last_engine: str | None = None
+
+    def pick_engine(self, batch: int | None = None, device=None) -> str:
+        """The concrete engine for a batch of ``batch`` rows on ``device`` (None: not known yet)."""
+        device = torch.device(device) if device is not None else self.cell.weight_ih.device
+        on_gpu = device.type == "cuda" and batch is not None
+        if self.engine == "fused":
+            return "fused-persistent" if on_gpu and persistent_fits(self.cell, batch, device) else "fused-step"
+        if self.engine != "auto":
+            return self.engine
+        if isinstance(self.cell, ScanCell):
+            return "scan"
+        has_torch = torch_kernel(self.cell) is not None
+        if on_gpu:
+            return choose_gpu_engine(self.cell, batch, has_torch)
+        return "torch" if has_torch else "loop"
 
     @property
     def engine_used(self) -> str:
-        if self.engine == "auto":
-            if isinstance(self.cell, ScanCell):
-                return "scan"
-            return "torch" if torch_kernel(self.cell) is not None else "loop"
-        return self.engine
+        return self.last_engine or self.pick_engine()
 
     @property
     def output_size(self) -> int:
@@ -85,9 +111,12 @@ class Recurrent(nn.Module):
             state = self.cell.init_state(B, x.device, x.dtype)
         if self.reverse:
             x = reverse_padded(x, lengths)
-        engine = self.engine_used
-        run = run_torch if engine == "torch" else self.run_scan if engine == "scan" and T > 1 else self.loop
-        outputs, state = run(self.cell, x, state, lengths)
+        engine = self.last_engine = self.pick_engine(B, x.device)
+        if engine in MODES:
+            outputs, state = run_fused(self.cell, x, state, lengths, MODES[engine])
+        else:
+            run = run_torch if engine == "torch" else self.run_scan if engine == "scan" and T > 1 else self.loop
+            outputs, state = run(self.cell, x, state, lengths)
         if self.reverse:
             outputs = reverse_padded(outputs, lengths)
         return outputs, state

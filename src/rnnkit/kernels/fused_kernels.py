@@ -1,0 +1,295 @@
+"""The fused recurrence in Triton: one tile's step, forward and backward, and its two launch modes.
+
+A tile is BB rows of the batch by BH hidden units; it owns those units' rows of every gate of W_hh,
+so the cell's pointwise step (``fused_cells``) needs nothing from other tiles within a step. Between
+steps, every tile reads the whole previous state ``h_{t-1}`` (B rows, all H units) from global memory.
+
+Buffers (float32, or float64 for float64 inputs), written by the forward and read by the backward:
+
+    xp  (B, T, G*H)    x_k = W_ih x_t + b_ih, for all steps (one GEMM, outside the kernel)
+    hs  (B, T+1, H)    h_0, h_1, ..., h_T (rows past their length keep their last state)
+    cs  (B, T+1, H)    c_0, ..., c_T for the LSTM family
+    sv  (B, T, NS, H)  the cell's saved activations (its gates)
+
+Forward step t of a tile: ``a_k = h_{t-1} W_hk^T + b_hk`` for its units, then the cell's step, then
+``h_t = alive ? h_t : h_{t-1}`` with ``alive = t < length``.
+
+Backward step t (from T-1 down to 0), with ``dHP (B, T, G*H)`` the gradients of the recurrent
+pre-activations a: dL/dh_t = dHS[t+1] (outputs and final state) + the elementwise carry from step
+t+1 + ``dHP[t+1] W_hh`` (the tile's columns of W_hh, all G*H rows); then the cell's backward gives
+dXP[t] and dHP[t], and the new carries. The weight gradients are one GEMM each over all steps, outside.
+
+Two launch modes share these tiles:
+- **per-step**: one launch per time step (grid = all tiles); it runs under ``TRITON_INTERPRET=1``.
+- **persistent**: one launch for the whole sequence, one program per tile (no more programs than
+  the GPU has SMs), W_hh's tile loaded once and kept in registers, and a grid barrier after every step
+  (an atomic release-increment, then an acquire-spin until every program has arrived).
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+from rnnkit.kernels.fused_cells import cell_backward, cell_forward
+
+
+@triton.jit
+def grid_barrier(count_ptr, target):
+    """Wait until ``target`` arrivals: this program's stores are visible to every program afterwards."""
+    tl.debug_barrier()  # every thread of this program has stored its part of the step
+    tl.atomic_add(count_ptr, 1, sem="release", scope="gpu")
+    while tl.atomic_add(count_ptr, 0, sem="acquire", scope="gpu") < target:
+        pass
+    tl.debug_barrier()
+
+
+@triton.jit
+def _rows_times_wt(v, W, USE_DOT: tl.constexpr):
+    """``v (BB, K) @ W^T`` for ``W (N, K)``: (BB, N)."""
+    if USE_DOT:
+        out = tl.dot(v, tl.trans(W), input_precision="ieee")
+    else:
+        out = tl.sum(v[:, None, :] * W[None, :, :], axis=2)
+    return out
+
+
+@triton.jit
+def _rows_times_w(v, WT, USE_DOT: tl.constexpr):
+    """``v (BB, K) @ WT`` for ``WT (K, N)``: (BB, N)."""
+    if USE_DOT:
+        out = tl.dot(v, WT, input_precision="ieee")
+    else:
+        out = tl.sum(v[:, :, None] * WT[None, :, :], axis=1)
+    return out
+
+
+@triton.jit
+def load_w_rows(w_ptr, k, tile_h, H, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
+    """Gate k's rows of W_hh for the tile's units: ``W[k*H + j, :]``, (BH, HP)."""
+    j = tile_h * BH + tl.arange(0, BH)
+    col = tl.arange(0, HP)
+    mask = (j[:, None] < H) & (col[None, :] < H)
+    return tl.load(w_ptr + (k * H + j[:, None]) * H + col[None, :], mask=mask, other=0.0).to(ACC)
+
+
+@triton.jit
+def load_w_cols(w_ptr, k, tile_h, H, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
+    """Gate k's block of W_hh, the tile's columns: ``W[k*H + i, j]``, (HP, BH)."""
+    j = tile_h * BH + tl.arange(0, BH)
+    row = tl.arange(0, HP)
+    mask = (row[:, None] < H) & (j[None, :] < H)
+    return tl.load(w_ptr + (k * H + row[:, None]) * H + j[None, :], mask=mask, other=0.0).to(ACC)
+
+
+@triton.jit
+def forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
+                 B, T, H, CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
+                 COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
+                 BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                 VOLATILE: tl.constexpr, ACC: tl.constexpr):
+    """Step t of one tile: reads h_{t-1} (all units), writes h_t, c_t (its units) and the saved gates."""
+    b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)  # (BB,)
+    j = tile_h * BH + tl.arange(0, BH)  # (BH,)
+    k = tl.arange(0, HP)
+    mb, mj = b < B, j < H
+    m2 = mb[:, None] & mj[None, :]
+    # h_{t-1} over every unit (written by all tiles at the previous step)
+    h_all = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + k[None, :], mask=mb[:, None] & (k[None, :] < H),
+                    other=0.0, volatile=VOLATILE).to(ACC)  # (BB, HP)
+    own = (b[:, None] * (T + 1) + t) * H + j[None, :]  # this tile's units at t-1 in hs / cs
+    h_prev = tl.load(hs_ptr + own, mask=m2, other=0.0).to(ACC)  # (BB, BH)
+    c_prev = h_prev * 0.0
+    if HAS_C:
+        c_prev = tl.load(cs_ptr + own, mask=m2, other=0.0).to(ACC)
+    xrow = (b[:, None] * T + t) * (G * H) + j[None, :]  # gate 0 of this tile in xp (B, T, G*H)
+    zero = h_prev * 0.0
+    x1, x2, x3, a1, a2, a3 = zero, zero, zero, zero, zero, zero
+    x0 = tl.load(xp_ptr + xrow, mask=m2, other=0.0).to(ACC)
+    a0 = _rows_times_wt(h_all, W0, USE_DOT) + tl.load(bhh_ptr + j, mask=mj, other=0.0).to(ACC)[None, :]
+    if G > 1:
+        x1 = tl.load(xp_ptr + xrow + H, mask=m2, other=0.0).to(ACC)
+        a1 = _rows_times_wt(h_all, W1, USE_DOT) + tl.load(bhh_ptr + H + j, mask=mj, other=0.0).to(ACC)[None, :]
+    if G > 2:
+        x2 = tl.load(xp_ptr + xrow + 2 * H, mask=m2, other=0.0).to(ACC)
+        a2 = _rows_times_wt(h_all, W2, USE_DOT) + tl.load(bhh_ptr + 2 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
+    if G > 3:
+        x3 = tl.load(xp_ptr + xrow + 3 * H, mask=m2, other=0.0).to(ACC)
+        a3 = _rows_times_wt(h_all, W3, USE_DOT) + tl.load(bhh_ptr + 3 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
+    p0 = tl.load(prm_ptr + j, mask=mj, other=0.0).to(ACC)[None, :]  # per-unit parameters (3, H)
+    p1 = tl.load(prm_ptr + H + j, mask=mj, other=0.0).to(ACC)[None, :]
+    p2 = tl.load(prm_ptr + 2 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
+    h, c, s0, s1, s2, s3 = cell_forward(x0, x1, x2, x3, a0, a1, a2, a3, h_prev, c_prev, p0, p1, p2,
+                                        CELL, ACT, LEAKY, PEEP, COUPLED)
+    alive = (t < tl.load(len_ptr + b, mask=mb, other=0))[:, None]  # (BB, 1)
+    tl.store(hs_ptr + own + H, tl.where(alive, h, h_prev), mask=m2)
+    if HAS_C:
+        tl.store(cs_ptr + own + H, tl.where(alive, c, c_prev), mask=m2)
+    srow = (b[:, None] * T + t) * (NS * H) + j[None, :]  # sv (B, T, NS, H)
+    tl.store(sv_ptr + srow, s0, mask=m2)
+    if NS > 1:
+        tl.store(sv_ptr + srow + H, s1, mask=m2)
+    if NS > 2:
+        tl.store(sv_ptr + srow + 2 * H, s2, mask=m2)
+    if NS > 3:
+        tl.store(sv_ptr + srow + 3 * H, s3, mask=m2)
+
+
+@triton.jit
+def backward_tile(t, tile_b, tile_h, V0, V1, V2, V3, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr,
+                  prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
+                  B, T, H, CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
+                  COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
+                  BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                  VOLATILE: tl.constexpr, ACC: tl.constexpr):
+    """Backward step t of one tile. ``V_k (HP, BH)``: gate k's block of W_hh, the tile's columns.
+    Carries ``dhc, dcc (B, H)``: the elementwise parts of dL/dh_t, dL/dc_t left by step t+1."""
+    b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
+    j = tile_h * BH + tl.arange(0, BH)
+    k = tl.arange(0, HP)
+    mb, mj = b < B, j < H
+    m2 = mb[:, None] & mj[None, :]
+    # dHP[t+1] W_hh: the gradient reaching h_t through step t+1's recurrent product (zero at t = T-1)
+    mnext = mb[:, None] & (k[None, :] < H) & (k[None, :] * 0 + t + 1 < T)
+    nrow = (b[:, None] * T + t + 1) * (G * H) + k[None, :]
+    d0 = tl.load(dhp_ptr + nrow, mask=mnext, other=0.0, volatile=VOLATILE).to(ACC)
+    dh_rec = _rows_times_w(d0, V0, USE_DOT)
+    if G > 1:
+        d1 = tl.load(dhp_ptr + nrow + H, mask=mnext, other=0.0, volatile=VOLATILE).to(ACC)
+        dh_rec += _rows_times_w(d1, V1, USE_DOT)
+    if G > 2:
+        d2 = tl.load(dhp_ptr + nrow + 2 * H, mask=mnext, other=0.0, volatile=VOLATILE).to(ACC)
+        dh_rec += _rows_times_w(d2, V2, USE_DOT)
+    if G > 3:
+        d3 = tl.load(dhp_ptr + nrow + 3 * H, mask=mnext, other=0.0, volatile=VOLATILE).to(ACC)
+        dh_rec += _rows_times_w(d3, V3, USE_DOT)
+    own = (b[:, None] * (T + 1) + t) * H + j[None, :]  # unit j at t-1 in hs (B, T+1, H); + H is t
+    carry = b[:, None] * H + j[None, :]
+    dh = tl.load(dhs_ptr + own + H, mask=m2, other=0.0).to(ACC) + tl.load(dhc_ptr + carry, mask=m2, other=0.0) + dh_rec
+    h = tl.load(hs_ptr + own + H, mask=m2, other=0.0).to(ACC)
+    h_prev = tl.load(hs_ptr + own, mask=m2, other=0.0).to(ACC)
+    zero = dh * 0.0
+    dc, c, c_prev = zero, zero, zero
+    if HAS_C:
+        dc = tl.load(dcs_ptr + own + H, mask=m2, other=0.0).to(ACC) + tl.load(dcc_ptr + carry, mask=m2, other=0.0)
+        c = tl.load(cs_ptr + own + H, mask=m2, other=0.0).to(ACC)
+        c_prev = tl.load(cs_ptr + own, mask=m2, other=0.0).to(ACC)
+    srow = (b[:, None] * T + t) * (NS * H) + j[None, :]
+    s1, s2, s3 = zero, zero, zero
+    s0 = tl.load(sv_ptr + srow, mask=m2, other=0.0)
+    if NS > 1:
+        s1 = tl.load(sv_ptr + srow + H, mask=m2, other=0.0)
+    if NS > 2:
+        s2 = tl.load(sv_ptr + srow + 2 * H, mask=m2, other=0.0)
+    if NS > 3:
+        s3 = tl.load(sv_ptr + srow + 3 * H, mask=m2, other=0.0)
+    p0 = tl.load(prm_ptr + j, mask=mj, other=0.0).to(ACC)[None, :]
+    p1 = tl.load(prm_ptr + H + j, mask=mj, other=0.0).to(ACC)[None, :]
+    p2 = tl.load(prm_ptr + 2 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
+    dx0, dx1, dx2, dx3, da0, da1, da2, da3, dh_prev, dc_prev = cell_backward(
+        dh, dc, s0, s1, s2, s3, h, c, h_prev, c_prev, p0, p1, p2, CELL, ACT, LEAKY, PEEP, COUPLED)
+    alive = (t < tl.load(len_ptr + b, mask=mb, other=0))[:, None]  # a finished row's step is the identity
+    tl.store(dhc_ptr + carry, tl.where(alive, dh_prev, dh), mask=m2)
+    if HAS_C:
+        tl.store(dcc_ptr + carry, tl.where(alive, dc_prev, dc), mask=m2)
+    grow = (b[:, None] * T + t) * (G * H) + j[None, :]
+    tl.store(dxp_ptr + grow, tl.where(alive, dx0, 0.0), mask=m2)
+    tl.store(dhp_ptr + grow, tl.where(alive, da0, 0.0), mask=m2)
+    if G > 1:
+        tl.store(dxp_ptr + grow + H, tl.where(alive, dx1, 0.0), mask=m2)
+        tl.store(dhp_ptr + grow + H, tl.where(alive, da1, 0.0), mask=m2)
+    if G > 2:
+        tl.store(dxp_ptr + grow + 2 * H, tl.where(alive, dx2, 0.0), mask=m2)
+        tl.store(dhp_ptr + grow + 2 * H, tl.where(alive, da2, 0.0), mask=m2)
+    if G > 3:
+        tl.store(dxp_ptr + grow + 3 * H, tl.where(alive, dx3, 0.0), mask=m2)
+        tl.store(dhp_ptr + grow + 3 * H, tl.where(alive, da3, 0.0), mask=m2)
+
+
+@triton.jit
+def _block(w_ptr, k, tile_h, H, ROWS: tl.constexpr, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
+    if ROWS:
+        W = load_w_rows(w_ptr, k, tile_h, H, ACC, BH, HP)
+    else:
+        W = load_w_cols(w_ptr, k, tile_h, H, ACC, BH, HP)
+    return W
+
+
+@triton.jit
+def _weights(w_ptr, tile_h, H, G: tl.constexpr, ROWS: tl.constexpr, ACC: tl.constexpr, BH: tl.constexpr,
+             HP: tl.constexpr):
+    """The tile's blocks of W_hh for gates 0..3 (unused gates: a zero block): rows (BH, HP) for the
+    forward, columns (HP, BH) for the backward."""
+    W0 = _block(w_ptr, 0, tile_h, H, ROWS, ACC, BH, HP)
+    W1, W2, W3 = W0 * 0.0, W0 * 0.0, W0 * 0.0
+    if G > 1:
+        W1 = _block(w_ptr, 1, tile_h, H, ROWS, ACC, BH, HP)
+    if G > 2:
+        W2 = _block(w_ptr, 2, tile_h, H, ROWS, ACC, BH, HP)
+    if G > 3:
+        W3 = _block(w_ptr, 3, tile_h, H, ROWS, ACC, BH, HP)
+    return W0, W1, W2, W3
+
+
+@triton.jit
+def forward_step_kernel(t, xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H,
+                        CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
+                        COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
+                        BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                        ACC: tl.constexpr):
+    """Per-step mode: grid (batch tiles, unit tiles), one launch for step t."""
+    tile_b, tile_h = tl.program_id(0), tl.program_id(1)
+    W0, W1, W2, W3 = _weights(w_ptr, tile_h, H, G, True, ACC, BH, HP)
+    forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
+                 B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, USE_DOT, False, ACC)
+
+
+@triton.jit
+def forward_persistent_kernel(xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, count_ptr,
+                              B, T, H, n_tiles_h,
+                              CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
+                              COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
+                              BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                              ACC: tl.constexpr):
+    """Persistent mode: one program per tile for the whole sequence, W_hh's tile held in registers."""
+    pid = tl.program_id(0)
+    n_programs = tl.num_programs(0)
+    tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
+    W0, W1, W2, W3 = _weights(w_ptr, tile_h, H, G, True, ACC, BH, HP)
+    for t in range(T):
+        forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr,
+                     len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, USE_DOT, True,
+                     ACC)
+        grid_barrier(count_ptr, (t + 1) * n_programs)
+
+
+@triton.jit
+def backward_step_kernel(t, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr, prm_ptr, hs_ptr, cs_ptr,
+                         sv_ptr, len_ptr, B, T, H,
+                         CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
+                         COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
+                         BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                         ACC: tl.constexpr):
+    tile_b, tile_h = tl.program_id(0), tl.program_id(1)
+    V0, V1, V2, V3 = _weights(w_ptr, tile_h, H, G, False, ACC, BH, HP)
+    backward_tile(t, tile_b, tile_h, V0, V1, V2, V3, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr,
+                  prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS,
+                  HAS_C, BB, BH, HP, USE_DOT, False, ACC)
+
+
+@triton.jit
+def backward_persistent_kernel(w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr, prm_ptr, hs_ptr,
+                               cs_ptr, sv_ptr, len_ptr, count_ptr, B, T, H, n_tiles_h,
+                               CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
+                               COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
+                               BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                               ACC: tl.constexpr):
+    pid = tl.program_id(0)
+    n_programs = tl.num_programs(0)
+    tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
+    V0, V1, V2, V3 = _weights(w_ptr, tile_h, H, G, False, ACC, BH, HP)
+    for i in range(T):
+        backward_tile(T - 1 - i, tile_b, tile_h, V0, V1, V2, V3, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr,
+                      dhp_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP,
+                      COUPLED, G, NS, HAS_C, BB, BH, HP, USE_DOT, True, ACC)
+        grid_barrier(count_ptr, (i + 1) * n_programs)

@@ -1,0 +1,117 @@
+"""Run a cell through the fused Triton kernels (``rnnkit.kernels.fused``), and choose an engine on a GPU.
+
+The cell's own parameters go to the kernels, so gradients reach them and every engine shares one
+parameter layout. ``fused_spec(cell)`` says whether the kernels implement the cell (without importing
+triton, so rnnkit runs without it); ``run_fused`` has the contract of ``Recurrent.loop``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rnnkit.cells import ElmanCell, GRUCell, LSTMCell, LSTMState, MTRNNCell, SimpleLSTMCell
+from rnnkit.cells.base import RecurrentCell
+
+# the ids of rnnkit.kernels.fused_cells (kept here so that asking needs no triton)
+ELMAN, SIMPLE_LSTM, LSTM, GRU = 0, 1, 2, 3
+ACTIVATION_IDS = {"tanh": 0, "relu": 1, "sigmoid": 2}
+MODES = {"fused-step": "step", "fused-persistent": "persistent"}
+
+
+def fused_spec(cell: RecurrentCell):
+    """The kernels' description of ``cell`` (a ``FusedSpec``), or None when they do not implement it."""
+    kind = type(cell)
+    spec = None
+    if kind in (ElmanCell, MTRNNCell):
+        spec = dict(cell=ELMAN, act=ACTIVATION_IDS[cell.activation], leaky=kind is MTRNNCell)
+    elif kind is SimpleLSTMCell:
+        spec = dict(cell=SIMPLE_LSTM, has_c=True)
+    elif kind is LSTMCell:
+        G = 3 if cell.coupled else 4
+        spec = dict(cell=LSTM, peep=cell.peephole, coupled=cell.coupled, gates=G, saved=G, has_c=True)
+    elif kind is GRUCell and cell.reset_after:
+        spec = dict(cell=GRU, gates=3, saved=4)
+    if spec is None:
+        return None
+    from rnnkit.kernels.fused import FusedSpec
+
+    return FusedSpec(**spec)
+
+
+def triton_available() -> bool:
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def unit_parameters(cell: RecurrentCell, like: torch.Tensor) -> torch.Tensor:
+    """The per-unit parameters the step reads, ``(3, H)``: peephole weights (w_ci, w_cf, w_co), or
+    (w_cf, w_co) for the coupled LSTM, or MTRNN's leak rate 1/τ; zeros otherwise."""
+    H = cell.hidden_size
+    zero = like.new_zeros(H)
+    if isinstance(cell, LSTMCell) and cell.peephole:
+        names = ("w_cf", "w_co") if cell.coupled else ("w_ci", "w_cf", "w_co")
+        rows = [getattr(cell, n).to(like.dtype) for n in names]
+    elif isinstance(cell, MTRNNCell):
+        rows = [(1.0 / cell.tau).to(like.dtype)]
+    else:
+        rows = []
+    return torch.stack(rows + [zero] * (3 - len(rows)))
+
+
+def run_fused(cell: RecurrentCell, x: torch.Tensor, state, lengths: torch.Tensor | None, mode: str = "step"):
+    """The whole sequence ``x (B, T, F)`` through the fused kernels: ``(outputs (B, T, H), final state)``.
+
+    ``mode``: ``"step"`` (one launch per time step) or ``"persistent"`` (one launch for the sequence).
+    The state is kept in float32 (float64 for float64 inputs) whatever the input's dtype; bfloat16 inputs
+    give bfloat16 outputs. Outputs past a row's length are zero and its final state is the one at its
+    length, as in the readable loop.
+    """
+    from rnnkit.kernels.fused import fused_recurrence
+
+    spec = fused_spec(cell)
+    B, T, _ = x.shape
+    acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+    # the input's part of every gate at every step: one GEMM (autocast applies to it)
+    xp = nn.functional.linear(x, cell.weight_ih.to(x.dtype), cell.bias_ih.to(x.dtype)).to(acc)  # (B, T, G*H)
+    h0, c0 = (state.h, state.c) if cell.has_cell_state else (state, None)
+    full = torch.full((B,), T, dtype=torch.int32, device=x.device)
+    with torch.autocast(x.device.type, enabled=False):
+        hs, cs = fused_recurrence(xp, cell.weight_hh.to(acc), cell.bias_hh.to(acc), unit_parameters(cell, xp),
+                                  h0.to(acc), None if c0 is None else c0.to(acc),
+                                  full if lengths is None else lengths, spec, mode)
+    out = hs[:, 1:]  # (B, T, H)
+    if lengths is not None:
+        alive = torch.arange(T, device=x.device).unsqueeze(0) < lengths.to(x.device).unsqueeze(1)  # (B, T)
+        out = out * alive.unsqueeze(2)
+    dtype = x.dtype
+    final = LSTMState(hs[:, T].to(dtype), cs[:, T].to(dtype)) if spec.has_c else hs[:, T].to(dtype)
+    return out.to(dtype), final
+
+
+def persistent_fits(cell: RecurrentCell, B: int, device) -> bool:
+    from rnnkit.kernels.fused import persistent_tiles
+
+    spec = fused_spec(cell)
+    return spec is not None and persistent_tiles(B, cell.hidden_size, device, spec.gates) is not None
+
+
+def choose_gpu_engine(cell: RecurrentCell, B: int, has_torch_kernel: bool) -> str:
+    """``engine="auto"`` on a GPU, by shape (the rule from the measurements the design rests on; the
+    figures that confirm it for this code come from ``benchmarks/gpu.py``):
+
+    - a small batch (B <= 8) with H <= 512: the persistent kernel (3.5-5.8x cuDNN's forward in the
+      design's H100 measurement, where a step is latency-bound), if the tile fits the GPU;
+    - otherwise cuDNN for the cells it implements (it wins when the step is arithmetic-bound);
+    - otherwise the fused kernels (persistent if it fits, else per-step): any variant cell.
+    """
+    device = cell.weight_ih.device
+    if not triton_available() or fused_spec(cell) is None:
+        return "torch" if has_torch_kernel else "loop"
+    persistent = persistent_fits(cell, B, device)
+    if has_torch_kernel and not (B <= 8 and cell.hidden_size <= 512 and persistent):
+        return "torch"
+    return "fused-persistent" if persistent else "fused-step"
