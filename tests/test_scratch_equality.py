@@ -127,3 +127,12 @@ def test_unconvertible_cells_are_named():
         from_torch(cells.GRUCell(F, H, reset_after=False))
     with pytest.raises(RnnkitError, match="weight_ih: GRUCell.* has shape"):
         to_torch(make_cell("gru", F, H), cells.GRUCell(F, H + 1))
+
+
+@pytest.mark.parametrize("engine", ["fused-step", "fused-persistent"])
+@pytest.mark.parametrize("name", NAMES)
+def test_scratch_equals_fused_kernels(name, engine):
+    """The chain's third link: the NumPy oracle == the Triton kernels (under TRITON_INTERPRET=1 on a CPU)."""
+    pytest.importorskip("triton")
+    scratch = make_cell(name, F, H, seed=1)
+    both_ways(scratch, to_torch(scratch), lambda module, x, state: Recurrent(module, engine=engine)(x, state))

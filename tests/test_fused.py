@@ -1,0 +1,148 @@
+"""The fused Triton engine (rnnkit.kernels.fused) == the readable loop, for every cell it runs.
+
+On a CPU the kernels run under TRITON_INTERPRET=1 (set by conftest.py): the per-step launch on small
+shapes with several tiles, and the persistent launch with its single program (a grid barrier cannot be
+waited on by programs that the interpreter runs one after another). tests/test_gpu.py repeats this at full
+shapes on a GPU. Compared: outputs, final states and the gradients of x, the initial state and every parameter.
+"""
+
+import pytest
+import torch
+
+pytest.importorskip("triton")
+
+from rnnkit.cells import LSTMState, make_cell  # noqa: E402
+from rnnkit.errors import RnnkitError  # noqa: E402
+from rnnkit.layers import Recurrent, build_rnn  # noqa: E402
+from rnnkit.layers import fused_engine  # noqa: E402
+
+FUSED_CELLS = ["elman", "elman-relu", "elman-sigmoid", "mtrnn", "simple-lstm", "lstm", "peephole-lstm",
+               "coupled-lstm", "gru"]
+MODES = ["fused-step", "fused-persistent"]
+
+
+def random_state(cell, B, dtype=torch.float64):
+    s = cell.init_state(B, dtype=dtype)
+    return LSTMState(*(torch.randn_like(t) for t in s)) if isinstance(s, tuple) else torch.randn_like(s)
+
+
+def run_and_grad(module_fn, cell, x, state, lengths):
+    """Outputs, final state and d(loss)/d(x, state, parameters) for a loss that weights every output."""
+    x = x.detach().requires_grad_()
+    state = LSTMState(*(t.detach().requires_grad_() for t in state)) if isinstance(state, tuple) \
+        else state.detach().requires_grad_()
+    out, final = module_fn(x, state, lengths)
+    finals = tuple(final) if isinstance(final, tuple) else (final,)
+    states = tuple(state) if isinstance(state, tuple) else (state,)
+    weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)
+    loss = (out * weights).sum() + sum((f * f).sum() for f in finals)
+    grads = torch.autograd.grad(loss, [x, *states, *cell.parameters()])
+    return [out, *finals, *grads]
+
+
+def assert_engines_agree(name, engine, B=3, T=5, F=4, H=6, lengths=True, dtype=torch.float64, atol=1e-10, **opts):
+    torch.manual_seed(0)
+    cell = make_cell(name, F, H, **opts).to(dtype)
+    x = torch.randn(B, T, F, dtype=dtype)
+    state = random_state(cell, B, dtype)
+    lens = torch.randint(1, T + 1, (B,)) if lengths else None
+    if lengths:
+        lens[0] = T
+    ref = run_and_grad(Recurrent(cell, engine="loop"), cell, x, state, lens)
+    fused_layer = Recurrent(cell, engine=engine)
+    got = run_and_grad(fused_layer, cell, x, state, lens)
+    assert fused_layer.engine_used == engine
+    assert len(got) == len(ref)
+    for i, (a, b) in enumerate(zip(got, ref)):  # outputs, final state(s), grads of x, state(s), parameters
+        torch.testing.assert_close(a, b, atol=atol, rtol=0, msg=lambda m: f"{name} {engine} tensor {i}: {m}")
+
+
+@pytest.mark.parametrize("lengths", [False, True], ids=["full", "lengths"])
+@pytest.mark.parametrize("engine", MODES)
+@pytest.mark.parametrize("name", FUSED_CELLS)
+def test_fused_equals_loop(name, engine, lengths):
+    assert_engines_agree(name, engine, lengths=lengths)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "mtrnn", "peephole-lstm"])
+def test_fused_step_with_tensor_core_tiles(name):
+    """B=17 rows, H=20 units: two batch tiles of 16, tl.dot tiles, masked edges."""
+    assert_engines_agree(name, "fused-step", B=17, T=3, F=3, H=20)
+
+
+def test_mtrnn_per_unit_time_constants_and_peephole_coupled():
+    assert_engines_agree("mtrnn", "fused-step", tau=torch.linspace(1, 8, 6).tolist())
+    assert_engines_agree("lstm", "fused-persistent", peephole=True, coupled=True)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru"])
+def test_fused_in_float32(name):
+    assert_engines_agree(name, "fused-step", dtype=torch.float32, atol=2e-5)
+
+
+def test_bfloat16_inputs_keep_a_float32_state():
+    """bf16 inputs: bf16 outputs, computed with a float32 state, close to the float32 loop."""
+    torch.manual_seed(0)
+    cell = make_cell("lstm", 8, 16)
+    x = torch.randn(2, 12, 8)
+    ref, (h, c) = Recurrent(cell, engine="loop")(x)
+    out, (hb, cb) = Recurrent(cell, engine="fused-step")(x.bfloat16())
+    assert out.dtype == hb.dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), ref, atol=3e-2, rtol=0)
+    torch.testing.assert_close(cb.float(), c, atol=3e-2, rtol=0)
+    out.float().sum().backward()
+    assert cell.weight_hh.grad.dtype == torch.float32 and torch.isfinite(cell.weight_hh.grad).all()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "peephole-lstm", "gru"])
+def test_bidirectional_stack_through_fused_kernels(cell):
+    torch.manual_seed(0)
+    rnn = build_rnn(cell, 4, 5, num_layers=2, bidirectional=True).double()
+    x = torch.randn(3, 6, 4, dtype=torch.float64)
+    lengths = torch.tensor([6, 2, 4])
+    results = []
+    for engine in ("loop", "fused-step"):
+        for m in rnn.modules():
+            if isinstance(m, Recurrent):
+                m.engine = engine
+        rnn.zero_grad()
+        out, state = rnn(x, lengths=lengths)
+        out.pow(2).sum().backward()
+        results.append((out.detach(), [p.grad.clone() for p in rnn.parameters()]))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for a, b in zip(results[0][1], results[1][1]):
+        torch.testing.assert_close(a, b)
+
+
+def test_cells_the_kernels_lack_are_refused():
+    for name in ("mingru",):
+        with pytest.raises(RnnkitError, match="fused kernels implement"):
+            Recurrent(make_cell(name, 3, 4), engine="fused")
+
+
+def test_fused_needs_a_gpu_or_the_interpreter(monkeypatch):
+    from rnnkit.kernels import fused
+
+    monkeypatch.setattr(fused, "INTERPRETED", False)
+    with pytest.raises(RnnkitError, match="CUDA GPU"):
+        Recurrent(make_cell("lstm", 3, 4), engine="fused")(torch.randn(2, 3, 3))
+
+
+def test_auto_policy_on_a_gpu(monkeypatch):
+    """engine='auto' on a GPU: persistent for small batches and H <= 512 when the tile fits, cuDNN for the
+    standard cells otherwise, the fused kernels for variant cells (persistent if it fits, else per-step)."""
+    lstm, peep = make_cell("lstm", 8, 256), make_cell("peephole-lstm", 8, 256)
+    monkeypatch.setattr(fused_engine, "persistent_fits", lambda cell, B, device: B <= 64)
+    choose = fused_engine.choose_gpu_engine
+    assert choose(lstm, 8, True) == "fused-persistent"
+    assert choose(lstm, 64, True) == "torch"
+    assert choose(make_cell("lstm", 8, 1024), 1, True) == "torch"
+    assert choose(peep, 64, False) == "fused-persistent"
+    assert choose(peep, 256, False) == "fused-step"
+    assert choose(make_cell("gru-course", 8, 16), 4, False) == "loop"
+
+
+def test_engine_used_on_a_cpu():
+    layer = Recurrent(make_cell("lstm", 3, 4), engine="fused")
+    assert layer.engine_used == "fused-step"  # on a CPU 'fused' means the per-step launch
+    assert Recurrent(make_cell("peephole-lstm", 3, 4)).engine_used == "loop"
