@@ -17,7 +17,7 @@ from rnnkit.layers import Recurrent, build_rnn  # noqa: E402
 from rnnkit.layers import fused_engine  # noqa: E402
 
 FUSED_CELLS = ["elman", "elman-relu", "elman-sigmoid", "mtrnn", "simple-lstm", "lstm", "peephole-lstm",
-               "coupled-lstm", "gru"]
+               "coupled-lstm", "gru", "gru-course", "ln-lstm"]
 MODES = ["fused-step", "fused-persistent"]
 
 
@@ -70,6 +70,14 @@ def test_fused_step_with_tensor_core_tiles(name):
     assert_engines_agree(name, "fused-step", B=17, T=3, F=3, H=20)
 
 
+@pytest.mark.parametrize("engine", MODES)
+@pytest.mark.parametrize("name", ["gru-course", "ln-lstm"])
+def test_whole_row_cells_over_several_programs_and_unit_blocks(name, engine):
+    """The cells whose step needs a whole row (r before W_hn; layer norms): 2 programs of 16 rows, 2 blocks
+    of 32 units, tl.dot tiles, in both launches."""
+    assert_engines_agree(name, engine, B=17, T=3, F=3, H=40, atol=1e-9)
+
+
 def test_mtrnn_per_unit_time_constants_and_peephole_coupled():
     assert_engines_agree("mtrnn", "fused-step", tau=torch.linspace(1, 8, 6).tolist())
     assert_engines_agree("lstm", "fused-persistent", peephole=True, coupled=True)
@@ -94,7 +102,7 @@ def test_bfloat16_inputs_keep_a_float32_state():
     assert cell.weight_hh.grad.dtype == torch.float32 and torch.isfinite(cell.weight_hh.grad).all()
 
 
-@pytest.mark.parametrize("cell", ["lstm", "peephole-lstm", "gru"])
+@pytest.mark.parametrize("cell", ["lstm", "peephole-lstm", "gru", "ln-lstm"])
 def test_bidirectional_stack_through_fused_kernels(cell):
     torch.manual_seed(0)
     rnn = build_rnn(cell, 4, 5, num_layers=2, bidirectional=True).double()
@@ -139,7 +147,7 @@ def test_auto_policy_on_a_gpu(monkeypatch):
     assert choose(make_cell("lstm", 8, 1024), 1, True) == "torch"
     assert choose(peep, 64, False) == "fused-persistent"
     assert choose(peep, 256, False) == "fused-step"
-    assert choose(make_cell("gru-course", 8, 16), 4, False) == "loop"
+    assert choose(make_cell("mingru", 8, 16), 4, False) == "loop"  # (Recurrent picks 'scan' before asking)
 
 
 def test_engine_used_on_a_cpu():

@@ -23,21 +23,9 @@ import triton.language as tl
 
 from rnnkit.errors import RnnkitError
 from rnnkit.kernels import fused_kernels as K
+from rnnkit.kernels.spec import FusedSpec
 
 INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
-
-
-class FusedSpec(NamedTuple):
-    """What the kernels need to know of a cell (compile-time constants of ``fused_cells``)."""
-
-    cell: int  # fused_cells.ELMAN, SIMPLE_LSTM, LSTM or GRU
-    act: int = 0  # TANH, RELU, SIGMOID
-    leaky: bool = False  # MTRNN
-    peep: bool = False
-    coupled: bool = False
-    gates: int = 1  # G
-    saved: int = 1  # NS, saved activations per unit and step
-    has_c: bool = False
 
 
 class Tiles(NamedTuple):
@@ -182,5 +170,4 @@ def fused_recurrence(xp, w_hh, b_hh, prm, h0, c0, lengths, spec: FusedSpec, mode
     dtype = xp.dtype
     cast = lambda t: t.to(dtype).contiguous()  # noqa: E731
     c0 = cast(c0) if c0 is not None else xp.new_zeros(0)
-    return FusedRecurrence.apply(xp.contiguous(), cast(w_hh), cast(b_hh), cast(prm), cast(h0), c0,
-                                 lengths.to(device=xp.device, dtype=torch.int32).contiguous(), spec, mode)
+    return FusedRecurrence.apply(xp.contiguous(), cast(w_hh), cast(b_hh), cast(prm), cast(h0), c0, lengths, spec, mode)

@@ -25,8 +25,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-ELMAN, SIMPLE_LSTM, LSTM, GRU = 0, 1, 2, 3
-TANH, RELU, SIGMOID = 0, 1, 2
+# the cell ids (CELL == 0, ...) and activation ids (ACT) are those of rnnkit.kernels.spec
 
 
 @triton.jit

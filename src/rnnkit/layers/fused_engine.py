@@ -12,10 +12,10 @@ from torch import nn
 
 from rnnkit.cells import ElmanCell, GRUCell, LSTMCell, LSTMState, MTRNNCell, SimpleLSTMCell
 from rnnkit.cells.base import RecurrentCell
+from rnnkit.cells.ln_lstm import LayerNormLSTMCell, normalise
+from rnnkit.kernels.spec import (ACTIVATION_IDS, ELMAN, GRU, GRU_COURSE, LN_LSTM, LSTM, ROW_CELLS, SIMPLE_LSTM,
+                                 FusedSpec)
 
-# the ids of rnnkit.kernels.fused_cells (kept here so that asking needs no triton)
-ELMAN, SIMPLE_LSTM, LSTM, GRU = 0, 1, 2, 3
-ACTIVATION_IDS = {"tanh": 0, "relu": 1, "sigmoid": 2}
 MODES = {"fused-step": "step", "fused-persistent": "persistent"}
 
 
@@ -30,13 +30,11 @@ def fused_spec(cell: RecurrentCell):
     elif kind is LSTMCell:
         G = 3 if cell.coupled else 4
         spec = dict(cell=LSTM, peep=cell.peephole, coupled=cell.coupled, gates=G, saved=G, has_c=True)
-    elif kind is GRUCell and cell.reset_after:
-        spec = dict(cell=GRU, gates=3, saved=4)
-    if spec is None:
-        return None
-    from rnnkit.kernels.fused import FusedSpec
-
-    return FusedSpec(**spec)
+    elif kind is GRUCell:
+        spec = dict(cell=GRU, gates=3, saved=4) if cell.reset_after else dict(cell=GRU_COURSE, gates=3, saved=3)
+    elif kind is LayerNormLSTMCell:
+        spec = dict(cell=LN_LSTM, gates=4, saved=9, has_c=True)
+    return None if spec is None else FusedSpec(**spec)
 
 
 def triton_available() -> bool:
@@ -70,23 +68,35 @@ def run_fused(cell: RecurrentCell, x: torch.Tensor, state, lengths: torch.Tensor
     give bfloat16 outputs. Outputs past a row's length are zero and its final state is the one at its
     length, as in the readable loop.
     """
-    from rnnkit.kernels.fused import fused_recurrence
-
     spec = fused_spec(cell)
     B, T, _ = x.shape
     acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+    h0, c0 = (state.h.to(acc), state.c.to(acc)) if cell.has_cell_state else (state.to(acc), None)
+    lengths = torch.full((B,), T, device=x.device) if lengths is None else lengths
+    lengths = lengths.to(device=x.device, dtype=torch.int32).contiguous()
     # the input's part of every gate at every step: one GEMM (autocast applies to it)
-    xp = nn.functional.linear(x, cell.weight_ih.to(x.dtype), cell.bias_ih.to(x.dtype)).to(acc)  # (B, T, G*H)
-    h0, c0 = (state.h, state.c) if cell.has_cell_state else (state, None)
-    full = torch.full((B,), T, dtype=torch.int32, device=x.device)
+    xp = nn.functional.linear(x, cell.weight_ih.to(x.dtype), None if spec.cell == LN_LSTM else cell.bias_ih.to(x.dtype))
     with torch.autocast(x.device.type, enabled=False):
-        hs, cs = fused_recurrence(xp, cell.weight_hh.to(acc), cell.bias_hh.to(acc), unit_parameters(cell, xp),
-                                  h0.to(acc), None if c0 is None else c0.to(acc),
-                                  full if lengths is None else lengths, spec, mode)
+        xp, w_hh = xp.to(acc), cell.weight_hh.to(acc)  # (B, T, G*H), (G*H, H)
+        if spec.cell == LN_LSTM:
+            from rnnkit.kernels.fused_row_functions import ln_lstm_recurrence
+
+            xp = cell.ln_gain_ih.to(acc) * normalise(xp.reshape(B * T, -1), 4).view(B, T, -1) \
+                + (cell.bias_ih + cell.bias_hh).to(acc)
+            hs, cs = ln_lstm_recurrence(xp, w_hh, cell.ln_gain_hh.to(acc), cell.ln_gain_c.to(acc),
+                                        cell.ln_bias_c.to(acc), h0, c0, lengths, mode)
+        elif spec.cell == GRU_COURSE:
+            from rnnkit.kernels.fused_row_functions import gru_course_recurrence
+
+            hs = gru_course_recurrence(xp, w_hh, cell.bias_hh.to(acc), h0, lengths, mode)
+        else:
+            from rnnkit.kernels.fused import fused_recurrence
+
+            hs, cs = fused_recurrence(xp, w_hh, cell.bias_hh.to(acc), unit_parameters(cell, xp), h0, c0, lengths,
+                                      spec, mode)
     out = hs[:, 1:]  # (B, T, H)
-    if lengths is not None:
-        alive = torch.arange(T, device=x.device).unsqueeze(0) < lengths.to(x.device).unsqueeze(1)  # (B, T)
-        out = out * alive.unsqueeze(2)
+    alive = torch.arange(T, device=x.device).unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
+    out = out * alive.unsqueeze(2)
     dtype = x.dtype
     final = LSTMState(hs[:, T].to(dtype), cs[:, T].to(dtype)) if spec.has_c else hs[:, T].to(dtype)
     return out.to(dtype), final
@@ -96,7 +106,9 @@ def persistent_fits(cell: RecurrentCell, B: int, device) -> bool:
     from rnnkit.kernels.fused import persistent_tiles
 
     spec = fused_spec(cell)
-    return spec is not None and persistent_tiles(B, cell.hidden_size, device, spec.gates) is not None
+    if spec is None:
+        return False
+    return spec.cell in ROW_CELLS or persistent_tiles(B, cell.hidden_size, device, spec.gates) is not None
 
 
 def choose_gpu_engine(cell: RecurrentCell, B: int, has_torch_kernel: bool) -> str:

@@ -66,8 +66,8 @@ class Recurrent(nn.Module):
         if engine.startswith("fused") and fused_spec(cell) is None:
             raise RnnkitError(
                 f"engine {engine!r} cannot run {cell!r}: the fused kernels implement the Elman (tanh, relu, "
-                "sigmoid), MTRNN, simple, standard, peephole and coupled LSTM and the reset-after GRU; "
-                "use engine 'auto' or 'loop'"
+                "sigmoid), MTRNN, simple, standard, peephole, coupled and layer-normalised LSTM and both GRUs; "
+                "use engine 'auto' or 'loop' (or 'scan' for the min-cells)"
             )
         if engine.startswith("fused") and not triton_available():
             raise RnnkitError(f"engine {engine!r} needs triton (pip install triton); use engine 'auto'")

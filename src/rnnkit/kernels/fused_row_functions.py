@@ -1,0 +1,154 @@
+"""Launches and autograd Functions of the whole-row cells (``fused_rows``: the course's GRU;
+``fused_ln_lstm``: the layer-normalised LSTM).
+
+One kernel per direction runs ``steps`` steps from ``t0``: the **per-step** mode launches it once per
+step (``steps = 1``), the **persistent** mode once for the sequence (``steps = T``); a program owns
+whole rows, so neither needs a grid barrier, and both run under ``TRITON_INTERPRET=1``.
+Weight gradients are one GEMM over all steps, as in ``fused``:
+
+    GRU (course): dW_h{r,z} = sum_t dA_{r,z}^T h_{t-1},    dW_hn = sum_t dA_n^T (r * h_{t-1})
+    LN-LSTM:      dW_hh = sum_t dA^T h_{t-1},   dg_hh = sum_t dX * N(W_hh h),   dg_c = sum_t dY * N(c),   db_c = sum_t dY
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+from rnnkit.cells.ln_lstm import EPS
+from rnnkit.kernels.fused import Tiles, check_device
+from rnnkit.kernels.fused_ln_lstm import ln_lstm_backward_rows, ln_lstm_forward_rows
+from rnnkit.kernels.fused_rows import gru_course_backward_rows, gru_course_forward_rows
+
+
+def row_tiles(B: int, H: int) -> Tiles:
+    HP = triton.next_power_of_2(max(H, 1))
+    BB, BH = min(triton.next_power_of_2(B), 16), min(HP, 32)
+    return Tiles(BB, BH, HP, BB >= 16 and BH >= 16 and HP >= 16, (triton.cdiv(B, BB),))
+
+
+@triton.jit
+def gru_course_forward_kernel(t0, steps, xp, w, bhh, hs, sv, work, lengths, B, T, H, BB: tl.constexpr,
+                              BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    for t in range(t0, t0 + steps):
+        gru_course_forward_rows(t, tl.program_id(0), xp, w, bhh, hs, sv, work, lengths, B, T, H, BB, BH, HP,
+                                USE_DOT, ACC)
+
+
+@triton.jit
+def gru_course_backward_kernel(t0, steps, w, dhs, dhc, dxp, dhp, hs, sv, work, lengths, B, T, H, BB: tl.constexpr,
+                               BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    for i in range(steps):
+        gru_course_backward_rows(t0 - i, tl.program_id(0), w, dhs, dhc, dxp, dhp, hs, sv, work, lengths, B, T, H,
+                                 BB, BH, HP, USE_DOT, ACC)
+
+
+@triton.jit
+def ln_lstm_forward_kernel(t0, steps, xp, w, gain_hh, gain_c, bias_c, hs, cs, sv, stats, lengths, B, T, H,
+                           BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                           ACC: tl.constexpr, EPS_: tl.constexpr):
+    for t in range(t0, t0 + steps):
+        ln_lstm_forward_rows(t, tl.program_id(0), xp, w, gain_hh, gain_c, bias_c, hs, cs, sv, stats, lengths, B, T,
+                             H, BB, BH, HP, USE_DOT, ACC, EPS_)
+
+
+@triton.jit
+def ln_lstm_backward_kernel(t0, steps, w, gain_hh, gain_c, bias_c, dhs, dcs, dhc, dcc, dxp, dhp, dy, hs, cs, sv,
+                            stats, lengths, B, T, H, BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr,
+                            USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    for i in range(steps):
+        ln_lstm_backward_rows(t0 - i, tl.program_id(0), w, gain_hh, gain_c, bias_c, dhs, dcs, dhc, dcc, dxp, dhp,
+                              dy, hs, cs, sv, stats, lengths, B, T, H, BB, BH, HP, USE_DOT, ACC)
+
+
+def _launch(kernel, mode: str, T: int, tiles: Tiles, forward: bool, *args, **const):
+    """Per-step: T launches of one step; persistent: one launch of T steps."""
+    if mode == "persistent":
+        kernel[tiles.grid](0 if forward else T - 1, T, *args, **const)
+    else:
+        for t in (range(T) if forward else reversed(range(T))):
+            kernel[tiles.grid](t, 1, *args, **const)
+
+
+def _constants(tiles: Tiles, dtype) -> dict:
+    return dict(BB=tiles.BB, BH=tiles.BH, HP=tiles.HP, USE_DOT=tiles.use_dot,
+                ACC=tl.float64 if dtype == torch.float64 else tl.float32)
+
+
+class GRUCourseRecurrence(torch.autograd.Function):
+    """``hs = GRUCourseRecurrence.apply(xp (B, T, 3H), w_hh (3H, H), b_hh (3H,), h0 (B, H), lengths, mode)``."""
+
+    @staticmethod
+    def forward(ctx, xp, w_hh, b_hh, h0, lengths, mode):
+        B, T, H = xp.shape[0], xp.shape[1], w_hh.shape[1]
+        tiles = row_tiles(B, H)
+        hs = xp.new_empty(B, T + 1, H)
+        hs[:, 0] = h0
+        sv, work = xp.new_empty(B, T, 3, H), xp.new_empty(B, H)
+        _launch(gru_course_forward_kernel, mode, T, tiles, True, xp, w_hh, b_hh, hs, sv, work, lengths, B, T, H,
+                **_constants(tiles, xp.dtype))
+        ctx.save_for_backward(w_hh, hs, sv, lengths)
+        ctx.mode, ctx.tiles = mode, tiles
+        return hs
+
+    @staticmethod
+    def backward(ctx, dhs):
+        w_hh, hs, sv, lengths = ctx.saved_tensors
+        B, T, H = hs.shape[0], hs.shape[1] - 1, hs.shape[2]
+        dhs = dhs.contiguous()
+        dxp, dhp = hs.new_empty(B, T, 3 * H), hs.new_empty(B, T, 3 * H)
+        dhc, work = hs.new_zeros(B, H), hs.new_empty(B, H)
+        _launch(gru_course_backward_kernel, ctx.mode, T, ctx.tiles, False, w_hh, dhs, dhc, dxp, dhp, hs, sv, work,
+                lengths, B, T, H, **_constants(ctx.tiles, hs.dtype))
+        h_prev = hs[:, :T]  # (B, T, H)
+        rh = sv[:, :, 0] * h_prev  # r * h_{t-1}, what W_hn multiplies
+        dA = dhp.view(B * T, 3, H)
+        d_w = torch.cat([dA[:, :2].reshape(B * T, 2 * H).t() @ h_prev.reshape(B * T, H),
+                         dA[:, 2].t() @ rh.reshape(B * T, H)])
+        return dxp, d_w, dhp.sum((0, 1)), dhc + dhs[:, 0], None, None
+
+
+class LNLSTMRecurrence(torch.autograd.Function):
+    """``hs, cs = LNLSTMRecurrence.apply(xp (B, T, 4H), w_hh, gain_hh (4H,), gain_c, bias_c (H,), h0, c0,
+    lengths, mode)``; xp holds the input's normalised part and both biases."""
+
+    @staticmethod
+    def forward(ctx, xp, w_hh, gain_hh, gain_c, bias_c, h0, c0, lengths, mode):
+        B, T, H = xp.shape[0], xp.shape[1], w_hh.shape[1]
+        tiles = row_tiles(B, H)
+        hs, cs = xp.new_empty(B, T + 1, H), xp.new_empty(B, T + 1, H)
+        hs[:, 0], cs[:, 0] = h0, c0
+        sv, stats = xp.new_empty(B, T, 9, H), xp.new_empty(B, T, 5)
+        _launch(ln_lstm_forward_kernel, mode, T, tiles, True, xp, w_hh, gain_hh, gain_c, bias_c, hs, cs, sv, stats,
+                lengths, B, T, H, EPS_=EPS, **_constants(tiles, xp.dtype))
+        ctx.save_for_backward(w_hh, gain_hh, gain_c, bias_c, hs, cs, sv, stats, lengths)
+        ctx.mode, ctx.tiles = mode, tiles
+        return hs, cs
+
+    @staticmethod
+    def backward(ctx, dhs, dcs):
+        w_hh, gain_hh, gain_c, bias_c, hs, cs, sv, stats, lengths = ctx.saved_tensors
+        B, T, H = hs.shape[0], hs.shape[1] - 1, hs.shape[2]
+        dhs = torch.zeros_like(hs) if dhs is None else dhs.contiguous()
+        dcs = torch.zeros_like(cs) if dcs is None else dcs.contiguous()
+        dxp, dhp, dy = hs.new_empty(B, T, 4 * H), hs.new_empty(B, T, 4 * H), hs.new_empty(B, T, H)
+        dhc, dcc = hs.new_zeros(B, H), hs.new_zeros(B, H)
+        _launch(ln_lstm_backward_kernel, ctx.mode, T, ctx.tiles, False, w_hh, gain_hh, gain_c, bias_c, dhs, dcs, dhc,
+                dcc, dxp, dhp, dy, hs, cs, sv, stats, lengths, B, T, H, **_constants(ctx.tiles, hs.dtype))
+        d_w = dhp.reshape(B * T, 4 * H).t() @ hs[:, :T].reshape(B * T, H)
+        d_gain_hh = (dxp.view(B, T, 4, H) * sv[:, :, :4]).sum((0, 1)).reshape(4 * H)
+        d_gain_c, d_bias_c = (dy * sv[:, :, 8]).sum((0, 1)), dy.sum((0, 1))
+        return dxp, d_w, d_gain_hh, d_gain_c, d_bias_c, dhc + dhs[:, 0], dcc + dcs[:, 0], None, None
+
+
+def gru_course_recurrence(xp, w_hh, b_hh, h0, lengths, mode):
+    check_device(xp)
+    return GRUCourseRecurrence.apply(xp.contiguous(), w_hh.contiguous(), b_hh.contiguous(), h0.contiguous(),
+                                     lengths, mode)
+
+
+def ln_lstm_recurrence(xp, w_hh, gain_hh, gain_c, bias_c, h0, c0, lengths, mode):
+    check_device(xp)
+    return LNLSTMRecurrence.apply(xp.contiguous(), w_hh.contiguous(), gain_hh.contiguous(), gain_c.contiguous(),
+                                  bias_c.contiguous(), h0.contiguous(), c0.contiguous(), lengths, mode)

@@ -1,0 +1,139 @@
+"""Fused steps for the cells whose step needs every unit of a row mid-step: the course's GRU
+(``n = tanh(x_n + W_hn (r * h_{t-1}) + b_hn)``: r of every unit before the candidate's product) and
+the layer-normalised LSTM (means and variances over a row's units, before and after the gates).
+
+A program owns whole rows: BB rows of the batch, every unit, walked in blocks of BH units (the
+``for j0`` loops below). Rows are independent, so the phases of a step need only the program's own
+``tl.debug_barrier()``, never a grid barrier: the **persistent** launch (one program per batch tile,
+all T steps) and the **per-step** launch (one launch per step) call the same step functions. W_hh is
+read from memory (L2) in each step, since a program holds all of it.
+
+Buffers as in ``fused_kernels`` (``hs, cs (B, T+1, H)``, ``xp, dxp, dhp (B, T, G*H)``), plus
+``sv (B, T, NS, H)`` (saved activations), ``work (B, H)`` (scratch), ``stats (B, T, 5)``
+(1/std of the four gates' recurrent products and of c_t), ``dy (B, T, H)`` (dL/d(g_c N(c) + b_c)).
+The carries ``dhc, dcc (B, H)`` hold the *whole* dL/dh_t, dL/dc_t from step t+1.
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+from rnnkit.kernels.fused_cells import tanh
+from rnnkit.kernels.fused_kernels import _rows_times_w, _rows_times_wt
+
+
+
+@triton.jit
+def _w_rows(w_ptr, k, j, H, ACC: tl.constexpr, HP: tl.constexpr):
+    """Gate k's rows of W_hh for units j: (BH, HP)."""
+    col = tl.arange(0, HP)
+    return tl.load(w_ptr + (k * H + j[:, None]) * H + col[None, :], mask=(j[:, None] < H) & (col[None, :] < H),
+                   other=0.0).to(ACC)
+
+
+@triton.jit
+def _w_cols(w_ptr, k, j, H, ACC: tl.constexpr, HP: tl.constexpr):
+    """Gate k's block of W_hh, columns j: (HP, BH)."""
+    row = tl.arange(0, HP)
+    return tl.load(w_ptr + (k * H + row[:, None]) * H + j[None, :], mask=(row[:, None] < H) & (j[None, :] < H),
+                   other=0.0).to(ACC)
+
+
+@triton.jit
+def _row_all(ptr, b, mb, row_stride, offset, H, ACC: tl.constexpr, HP: tl.constexpr):
+    """``ptr[b * row_stride + offset + k]`` for every unit k: (BB, HP)."""
+    k = tl.arange(0, HP)
+    return tl.load(ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
+                   other=0.0).to(ACC)
+
+
+# ---------------------------------------------------------------- the course's GRU (reset before the product)
+@triton.jit
+def gru_course_forward_rows(t, tile_b, xp_ptr, w_ptr, bhh_ptr, hs_ptr, sv_ptr, work_ptr, len_ptr, B, T, H,
+                            BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                            ACC: tl.constexpr):
+    """r, z = σ(x + W h_{t-1} + b);  n = tanh(x_n + W_hn (r * h_{t-1}) + b_hn);  h = (1 - z) n + z h_{t-1}.
+    Saved: r, z, n."""
+    b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
+    mb = b < B
+    alive = (t < tl.load(len_ptr + b, mask=mb, other=0))[:, None]
+    h_all = _row_all(hs_ptr, b, mb, (T + 1) * H, t * H, H, ACC, HP)  # (BB, HP)
+    for j0 in range(0, H, BH):  # phase 1: the gates r, z and r * h_{t-1}
+        j = j0 + tl.arange(0, BH)
+        m2 = mb[:, None] & (j[None, :] < H)
+        x = xp_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :]
+        r = tl.sigmoid(tl.load(x, mask=m2, other=0.0).to(ACC) + _rows_times_wt(h_all, _w_rows(w_ptr, 0, j, H, ACC, HP), USE_DOT)
+                       + tl.load(bhh_ptr + j, mask=j < H, other=0.0).to(ACC)[None, :])
+        z = tl.sigmoid(tl.load(x + H, mask=m2, other=0.0).to(ACC) + _rows_times_wt(h_all, _w_rows(w_ptr, 1, j, H, ACC, HP), USE_DOT)
+                       + tl.load(bhh_ptr + H + j, mask=j < H, other=0.0).to(ACC)[None, :])
+        s = sv_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :]
+        tl.store(s, r, mask=m2)
+        tl.store(s + H, z, mask=m2)
+        h_prev = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + j[None, :], mask=m2, other=0.0)
+        tl.store(work_ptr + b[:, None] * H + j[None, :], r * h_prev, mask=m2)
+    tl.debug_barrier()
+    rh_all = _row_all(work_ptr, b, mb, H, 0, H, ACC, HP)  # r * h_{t-1}, every unit
+    for j0 in range(0, H, BH):  # phase 2: the candidate and the new state
+        j = j0 + tl.arange(0, BH)
+        m2 = mb[:, None] & (j[None, :] < H)
+        a_n = _rows_times_wt(rh_all, _w_rows(w_ptr, 2, j, H, ACC, HP), USE_DOT) \
+            + tl.load(bhh_ptr + 2 * H + j, mask=j < H, other=0.0).to(ACC)[None, :]
+        n = tanh(tl.load(xp_ptr + (b[:, None] * T + t) * (3 * H) + 2 * H + j[None, :], mask=m2, other=0.0).to(ACC) + a_n)
+        s = sv_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :]
+        z = tl.load(s + H, mask=m2, other=0.0)
+        tl.store(s + 2 * H, n, mask=m2)
+        own = hs_ptr + (b[:, None] * (T + 1) + t) * H + j[None, :]
+        h_prev = tl.load(own, mask=m2, other=0.0)
+        tl.store(own + H, tl.where(alive, (1.0 - z) * n + z * h_prev, h_prev), mask=m2)
+    tl.debug_barrier()
+
+
+@triton.jit
+def gru_course_backward_rows(t, tile_b, w_ptr, dhs_ptr, dhc_ptr, dxp_ptr, dhp_ptr, hs_ptr, sv_ptr, work_ptr, len_ptr,
+                             B, T, H, BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                             ACC: tl.constexpr):
+    b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
+    mb = b < B
+    alive = (t < tl.load(len_ptr + b, mask=mb, other=0))[:, None]
+    for j0 in range(0, H, BH):  # phase 1: through h = (1 - z) n + z h_{t-1}
+        j = j0 + tl.arange(0, BH)
+        m2 = mb[:, None] & (j[None, :] < H)
+        own = (b[:, None] * (T + 1) + t) * H + j[None, :]
+        dh = tl.load(dhs_ptr + own + H, mask=m2, other=0.0).to(ACC) + tl.load(dhc_ptr + b[:, None] * H + j[None, :], mask=m2, other=0.0)
+        s = sv_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :]
+        z, n = tl.load(s + H, mask=m2, other=0.0), tl.load(s + 2 * H, mask=m2, other=0.0)
+        h_prev = tl.load(hs_ptr + own, mask=m2, other=0.0)
+        dz = tl.where(alive, dh * (h_prev - n) * z * (1.0 - z), 0.0)
+        dn = tl.where(alive, dh * (1.0 - z) * (1.0 - n * n), 0.0)
+        g = (b[:, None] * T + t) * (3 * H) + j[None, :]
+        tl.store(dxp_ptr + g + H, dz, mask=m2)
+        tl.store(dhp_ptr + g + H, dz, mask=m2)
+        tl.store(dxp_ptr + g + 2 * H, dn, mask=m2)
+        tl.store(dhp_ptr + g + 2 * H, dn, mask=m2)
+        tl.store(work_ptr + b[:, None] * H + j[None, :], tl.where(alive, dh * z, dh), mask=m2)
+    tl.debug_barrier()
+    dn_all = _row_all(dhp_ptr, b, mb, T * 3 * H, t * 3 * H + 2 * H, H, ACC, HP)
+    for j0 in range(0, H, BH):  # phase 2: through r: d(r * h_{t-1}) = dn W_hn
+        j = j0 + tl.arange(0, BH)
+        m2 = mb[:, None] & (j[None, :] < H)
+        drh = _rows_times_w(dn_all, _w_cols(w_ptr, 2, j, H, ACC, HP), USE_DOT)
+        r = tl.load(sv_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :], mask=m2, other=0.0)
+        h_prev = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + j[None, :], mask=m2, other=0.0)
+        dr = tl.where(alive, drh * h_prev * r * (1.0 - r), 0.0)
+        g = (b[:, None] * T + t) * (3 * H) + j[None, :]
+        tl.store(dxp_ptr + g, dr, mask=m2)
+        tl.store(dhp_ptr + g, dr, mask=m2)
+        w = work_ptr + b[:, None] * H + j[None, :]
+        tl.store(w, tl.load(w, mask=m2, other=0.0) + tl.where(alive, drh * r, 0.0), mask=m2)
+    tl.debug_barrier()
+    dr_all = _row_all(dhp_ptr, b, mb, T * 3 * H, t * 3 * H, H, ACC, HP)
+    dz_all = _row_all(dhp_ptr, b, mb, T * 3 * H, t * 3 * H + H, H, ACC, HP)
+    for j0 in range(0, H, BH):  # phase 3: dL/dh_{t-1} whole
+        j = j0 + tl.arange(0, BH)
+        m2 = mb[:, None] & (j[None, :] < H)
+        rec = _rows_times_w(dr_all, _w_cols(w_ptr, 0, j, H, ACC, HP), USE_DOT) \
+            + _rows_times_w(dz_all, _w_cols(w_ptr, 1, j, H, ACC, HP), USE_DOT)
+        tl.store(dhc_ptr + b[:, None] * H + j[None, :],
+                 tl.load(work_ptr + b[:, None] * H + j[None, :], mask=m2, other=0.0) + rec, mask=m2)
+    tl.debug_barrier()
