@@ -1,0 +1,511 @@
+"""rnnkit on one GPU, in one run: the fused engine against cuDNN and the readable loop, the minGRU/minLSTM
+Triton scan against cuDNN's GRU, bf16 autocast training, a GPU-trained checkpoint sampling on the CPU, and
+the end-to-end target (a tinyshakespeare char-LM at validation loss <= 1.40 within 60 s of training).
+
+Sections (``--only a,b``), each printing a markdown table:
+  standard   lstm, gru, elman: cuDNN (torch.nn.LSTM/GRU/RNN, flat weights) against rnnkit's fused engine
+             in both launch modes (fused-step: one launch per step; fused-persistent: one launch per
+             sequence), forward (no_grad) and forward+backward (out.backward(dy), input and weight
+             gradients); the speed-up is cuDNN's time / fused time (> 1: fused is faster). Targets (H100,
+             forward+backward): >= 3x at B <= 8 and H <= 512, >= 1x at B = 64 and H = 512. "auto" is the
+             engine ``Recurrent(cell, engine="auto")`` ran (``engine_used``), "fastest" the measured
+             fastest of rnnkit's engines (torch, fused-step, fused-persistent).
+  variants   simple-lstm, peephole-lstm, coupled-lstm, gru-course, mtrnn, ln-lstm: the fused engine against
+             the readable loop (speed-up), and the faster fused mode's time / cuDNN's plain LSTM of the
+             same B, H, T (target <= 1.25).
+  scan       minGRU and minLSTM (Triton scan, ``cell.parallel(x, backend="triton")``) against cuDNN's
+             GRU of the same size, B = 16, H = 512, T in {512, 4096, 16384} (target >= 10x at T = 4096).
+  bf16       training steps/s of a char-LM (65 symbols, embedding 64, 2 x 384 LSTM, batch 64 x 128) in
+             fp32 and under bf16 autocast (rnnkit train's --amp), per engine.
+  sample     ``rnnkit train --device cuda`` for a few steps, then ``rnnkit sample --device cpu``.
+  e2e        ``rnnkit train --corpus tinyshakespeare ... --time 60 --device cuda``; validation loss
+             under the README's protocol (last 10%, 256 windows of 256 characters).
+
+Times: CUDA events around each call after two warm-up calls (compilation, allocator), the median of up
+to ``--repeats`` calls, fewer when one call is slow (``--cap`` seconds per measurement); each section has
+a time budget, and configurations past it are listed as skipped, so the whole run takes about 10 minutes
+on an H100 (``--quick``: a smaller grid, about 3 minutes).
+
+    python benchmarks/gpu.py --json runs/gpu.json          # everything, on a GPU
+    python benchmarks/gpu.py --only standard,scan --quick
+    python benchmarks/gpu.py --smoke                        # CPU, tiny shapes, Triton interpreter (CI)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if "--smoke" in sys.argv:  # before triton is imported: the fused kernels run on the CPU through its interpreter
+    os.environ["TRITON_INTERPRET"] = "1"
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from contextlib import nullcontext  # noqa: E402
+from itertools import product  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+if importlib.util.find_spec("rnnkit") is None:  # a checkout without `pip install -e .`
+    sys.path.insert(0, str(ROOT / "src"))
+
+from rnnkit.cells import make_cell  # noqa: E402
+from rnnkit.layers import ENGINES, Recurrent  # noqa: E402
+
+STANDARD = {"lstm": nn.LSTM, "gru": nn.GRU, "elman": nn.RNN}
+VARIANTS = ("simple-lstm", "peephole-lstm", "coupled-lstm", "gru-course", "mtrnn", "ln-lstm")
+FUSED = ("fused-step", "fused-persistent")
+SECTIONS = ("standard", "variants", "scan", "bf16", "sample", "e2e")
+BUDGET_S = {"standard": 170, "variants": 190, "scan": 45, "bf16": 40, "sample": 30, "e2e": 120}  # full run
+GRID = {"full": ((1, 8, 64, 256), (256, 512, 1024), (256, 1024)), "quick": ((1, 8, 64), (512,), (256,)),
+        "smoke": ((2,), (8,), (4,))}
+SCAN_T = {"full": (512, 4096, 16384), "quick": (512, 4096), "smoke": (4,)}
+E2E_FLAGS = ("--hidden 512 --layers 2 --embedding 64 --dropout 0.2 --batch-size 128 --seq-len 128 --lr 3e-3 "
+             "--time 60 --steps 100000 --eval-every 500 --eval-windows 256 --sample-every 0 --device cuda")
+
+
+def versions(device: torch.device) -> dict:
+    try:
+        import triton
+
+        triton_version = triton.__version__
+    except ImportError:
+        triton_version = "not installed"
+    return {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+            "torch": torch.__version__, "triton": triton_version, "cuda": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+            "tf32_cudnn": torch.backends.cudnn.allow_tf32, "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+            "triton_interpret": os.environ.get("TRITON_INTERPRET") == "1", "fused_engine": "fused-step" in ENGINES}
+
+
+TITLES = {"standard": "standard cells: the fused engine against cuDNN",
+          "variants": "variant cells: the fused engine against the readable loop and cuDNN's LSTM",
+          "scan": "minGRU/minLSTM Triton scan against cuDNN's GRU",
+          "bf16": "bf16 autocast training against fp32 (char-LM)",
+          "sample": "a GPU-trained checkpoint sampled on the CPU",
+          "e2e": "end to end: tinyshakespeare char-LM, 60 s of training on one GPU"}
+
+
+def one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}"[:200]
+
+
+def fmt_ms(v) -> str:
+    return "—" if v is None else f"{v:,.2f}"
+
+
+def speedup(reference, t) -> float | None:
+    return None if reference is None or t is None else reference / t
+
+
+def fmt_x(r) -> str:
+    return "—" if r is None else f"{r:.2f}×"
+
+
+def table_header(columns: list[str]) -> None:
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns), flush=True)
+
+
+def find_corpus(given: str | None) -> Path | None:
+    """tinyshakespeare: --corpus, else the shared data folder beside the repository (or inside it)."""
+    candidates = [Path(given)] if given else [ROOT.parent / "shared/data/tinyshakespeare/input.txt",
+                                              ROOT / "shared/data/tinyshakespeare/input.txt"]
+    return next((p.resolve() for p in candidates if p.is_file()), None)
+
+
+def rnnkit_cli(*args, env=None, timeout=900) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rnnkit.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})})
+
+
+class Bench:
+    def __init__(self, args):
+        self.args, self.size = args, "smoke" if args.smoke else "quick" if args.quick else "full"
+        self.device = torch.device("cpu" if args.smoke or not torch.cuda.is_available() else "cuda")
+        self.cuda = self.device.type == "cuda"
+        self.lstm_ref: dict = {}  # (B, H, T, pass) -> cuDNN LSTM's ms, shared by the two engine sections
+        self.deadline = float("inf")
+
+    # ------------------------------------------------------------------ timing
+    def once(self, fn) -> float:
+        if self.cuda:
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            end.synchronize()
+            return start.elapsed_time(end) / 1000
+        t = time.perf_counter()
+        fn()
+        return time.perf_counter() - t
+
+    def ms(self, fn) -> tuple[float | None, str | None]:
+        """Median milliseconds of ``fn()`` after two warm-up calls (the second one timed too), or (None, why)
+        when it cannot run (an invalid shape for this engine, out of memory)."""
+        try:
+            if not self.args.smoke:  # the interpreter compiles nothing: one call is warm-up enough there
+                self.once(fn)  # compilation, allocator
+            first = self.once(fn)
+            n = max(1, min(self.args.repeats, int(self.args.cap / max(first, 1e-9))))
+            return 1000 * statistics.median([first] + [self.once(fn) for _ in range(n - 1)]), None
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            return None, "out of memory"
+        except Exception as e:  # noqa: BLE001 - an engine that cannot run this shape is reported, not fatal
+            return None, one_line(e)
+
+    @staticmethod
+    def pass_fn(call, x: torch.Tensor, backward: bool, params, dy: torch.Tensor):
+        """A forward (no_grad, inference) or a forward+backward (input and weight gradients, as in training)."""
+        def forward():
+            with torch.no_grad():
+                call(x)
+
+        def forward_backward():
+            x.grad = None
+            for p in params:
+                p.grad = None
+            call(x).backward(dy)
+
+        return forward_backward if backward else forward
+
+    # ------------------------------------------------------------------ the engines, shape by shape
+    def engine_rows(self, name: str, B: int, H: int, T: int, engines) -> list[dict]:
+        """A forward row and a forward+backward row: ms per engine, auto's pick, the fastest, and errors."""
+        torch.manual_seed(0)
+        cell = make_cell(name, H, H).to(self.device)
+        x = torch.randn(B, T, H, device=self.device, requires_grad=True)  # (B, T, F = H)
+        dy = torch.randn(B, T, H, device=self.device)
+        runs, errors = {}, {}
+        for engine in engines:
+            if engine == "cudnn":  # torch's own module, flat weights: cuDNN as a user of torch gets it
+                module = STANDARD.get(name, nn.LSTM)(H, H, batch_first=True).to(self.device)
+                runs[engine] = (lambda v, m=module: m(v)[0], list(module.parameters()))
+                continue
+            try:
+                layer = Recurrent(cell, engine=engine)
+            except Exception as e:  # noqa: BLE001 - this engine does not take this cell (or does not exist)
+                errors[engine] = one_line(e)
+                continue
+            runs[engine] = (lambda v, m=layer: m(v)[0], list(cell.parameters()))
+        rows = []
+        for backward in (False, True):
+            row = {"cell": name, "B": B, "H": H, "T": T, "pass": "fwd+bwd" if backward else "fwd", "ms": {},
+                   "errors": dict(errors)}
+            for engine, (call, params) in runs.items():
+                row["ms"][engine], why = self.ms(self.pass_fn(call, x, backward, params, dy))
+                if why:
+                    row["errors"][engine] = why
+            row["auto"] = self.auto_pick(cell, x, backward)
+            timed = {e: t for e, t in row["ms"].items() if e != "cudnn" and t is not None}
+            row["fastest"] = min(timed, key=timed.get) if timed else None
+            if name == "lstm" and "cudnn" in runs:
+                self.lstm_ref[(B, H, T, row["pass"])] = row["ms"]["cudnn"]
+            rows.append(row)
+        return rows
+
+    @staticmethod
+    def auto_pick(cell, x: torch.Tensor, backward: bool) -> str:
+        """The engine ``engine="auto"`` runs for this input (``engine_used`` after a forward)."""
+        try:
+            layer = Recurrent(cell, engine="auto")
+            with nullcontext() if backward else torch.no_grad():
+                layer(x.detach())
+            return layer.engine_used
+        except Exception as e:  # noqa: BLE001
+            return f"error ({one_line(e)})"
+
+    def lstm_reference(self, B: int, H: int, T: int, pass_: str) -> float | None:
+        if (B, H, T, pass_) not in self.lstm_ref:
+            self.engine_rows("lstm", B, H, T, ("cudnn",))
+        return self.lstm_ref[(B, H, T, pass_)]
+
+    def sweep(self, cells, engines, columns: list[str], cells_of_row) -> dict:
+        """Every (B, H, T) of the grid, cheapest first so that the section's budget cuts the largest."""
+        table_header(columns)
+        Bs, Hs, Ts = GRID[self.size]
+        rows, skipped = [], []
+        for T, H, B in product(Ts, Hs, Bs):
+            for name in cells:
+                if time.monotonic() > self.deadline:
+                    skipped.append(f"{name} B={B} H={H} T={T}")
+                    continue
+                for row in self.engine_rows(name, B, H, T, engines):
+                    print("| " + " | ".join(map(str, cells_of_row(row))) + " |", flush=True)
+                    rows.append(row)
+            if self.cuda:
+                torch.cuda.empty_cache()
+        for line in sorted({f"{r['cell']} with {e}: {why}" for r in rows for e, why in r["errors"].items()}):
+            print(f"- could not run {line[:200]}")
+        if skipped:
+            print(f"- skipped past the section's time budget: {len(skipped)} configurations ({', '.join(skipped[:4])}"
+                  f"{', ...' if len(skipped) > 4 else ''})")
+        agree = [r for r in rows if r["fastest"] is not None]
+        print(f"- auto ran the measured fastest engine in {sum(r['auto'] == r['fastest'] for r in agree)} of "
+              f"{len(agree)} rows")
+        return {"rows": rows, "skipped": skipped}
+
+    def standard(self) -> dict:
+        def target(row) -> str:
+            B, H = row["B"], row["H"]
+            need = 3.0 if B <= 8 and H <= 512 else 1.0 if (B, H) == (64, 512) else None
+            if row["pass"] != "fwd+bwd" or need is None:
+                return ""
+            got = [speedup(row["ms"].get("cudnn"), row["ms"].get(e)) for e in FUSED]
+            got = [g for g in got if g is not None]
+            row["target"] = {"need": need, "met": bool(got) and max(got) >= need}
+            return f"≥{need:g}×: " + ("not measured" if not got else "met" if max(got) >= need else "unmet")
+
+        def cells(row):
+            m = row["ms"]
+            return [row["cell"], row["B"], row["H"], row["T"], row["pass"], fmt_ms(m.get("cudnn")),
+                    fmt_ms(m.get("torch")), *(fmt_ms(m.get(e)) for e in FUSED),
+                    *(fmt_x(speedup(m.get("cudnn"), m.get(e))) for e in FUSED), row["auto"], row["fastest"], target(row)]
+
+        columns = ["cell", "B", "H", "T", "pass", "cuDNN ms", "rnnkit torch ms", "fused-step ms", "fused-persistent ms",
+                   "step vs cuDNN", "persistent vs cuDNN", "auto ran", "fastest", "target"]
+        out = self.sweep(tuple(STANDARD), ("cudnn", "torch", *FUSED), columns, cells)
+        self.summarise_targets(out["rows"])
+        return out
+
+    def variants(self) -> dict:
+        def cells(row):
+            m = row["ms"]
+            fused = [m[e] for e in FUSED if m.get(e) is not None]
+            best = min(fused) if fused else None
+            lstm = self.lstm_reference(row["B"], row["H"], row["T"], row["pass"])
+            rel = None if best is None or lstm is None else best / lstm
+            row["fused_over_cudnn_lstm"] = rel
+            if row["pass"] == "fwd+bwd" and rel is not None:
+                row["target"] = {"need": 1.25, "met": rel <= 1.25}
+            mark = "" if rel is None or row["pass"] != "fwd+bwd" else " (met)" if rel <= 1.25 else " (unmet)"
+            return [row["cell"], row["B"], row["H"], row["T"], row["pass"], fmt_ms(m.get("loop")),
+                    *(fmt_ms(m.get(e)) for e in FUSED), fmt_x(speedup(m.get("loop"), best)), fmt_ms(lstm),
+                    ("—" if rel is None else f"{rel:.2f}") + mark, row["auto"], row["fastest"]]
+
+        columns = ["cell", "B", "H", "T", "pass", "loop ms", "fused-step ms", "fused-persistent ms",
+                   "fused vs loop", "cuDNN LSTM ms", "fused / cuDNN LSTM (≤ 1.25)", "auto ran", "fastest"]
+        out = self.sweep(VARIANTS, ("loop", *FUSED), columns, cells)
+        self.summarise_targets(out["rows"])
+        return out
+
+    @staticmethod
+    def summarise_targets(rows) -> None:
+        judged = [r for r in rows if "target" in r]
+        met = sum(r["target"]["met"] for r in judged)
+        print(f"- targets (forward+backward): met in {met} of {len(judged)} judged rows")
+
+    # ------------------------------------------------------------------ the other sections
+    def scan(self) -> dict:
+        B, H = (2, 8) if self.size == "smoke" else (16, 512)
+        torch.manual_seed(0)
+        gru = nn.GRU(H, H, batch_first=True).to(self.device)
+        min_cells = {name: make_cell(name, H, H).to(self.device) for name in ("mingru", "minlstm")}
+        runs = {"cudnn-gru": (lambda v: gru(v)[0], list(gru.parameters()))}
+        for name, cell in min_cells.items():
+            runs[name] = (lambda v, c=cell: c.parallel(v, backend="triton"), list(cell.parameters()))
+        x = torch.randn(B, 16, H, device=self.device)  # the scan agrees with the readable loop before it is timed
+        for name, cell in min_cells.items():
+            gap = (runs[name][0](x) - Recurrent(cell, engine="loop")(x)[0]).abs().max().item()
+            print(f"{name}: Triton scan vs loop, max |difference| {gap:.2e} (B={B}, T=16, H={H})")
+        table_header(["T", "pass", "cuDNN GRU ms", "minGRU scan ms", "minLSTM scan ms", "minGRU vs GRU",
+                      "minLSTM vs GRU", "target"])
+        rows = []
+        for T in SCAN_T[self.size]:
+            x = torch.randn(B, T, H, device=self.device, requires_grad=True)
+            dy = torch.randn(B, T, H, device=self.device)
+            for backward in (False, True):
+                if time.monotonic() > self.deadline:
+                    print(f"- T={T}: skipped past the section's time budget")
+                    break
+                row = {"B": B, "H": H, "T": T, "pass": "fwd+bwd" if backward else "fwd", "ms": {}, "errors": {}}
+                for name, (call, params) in runs.items():
+                    row["ms"][name], why = self.ms(self.pass_fn(call, x, backward, params, dy))
+                    if why:
+                        row["errors"][name] = why
+                m = row["ms"]
+                x_gru, x_lstm = speedup(m["cudnn-gru"], m.get("mingru")), speedup(m["cudnn-gru"], m.get("minlstm"))
+                target = ""
+                if T == 4096 and backward:
+                    row["target"] = {"need": 10.0, "met": x_gru is not None and x_gru >= 10}
+                    target = "≥10×: " + ("met" if row["target"]["met"] else "unmet")
+                print(f"| {T} | {row['pass']} | {fmt_ms(m['cudnn-gru'])} | {fmt_ms(m.get('mingru'))} | "
+                      f"{fmt_ms(m.get('minlstm'))} | {fmt_x(x_gru)} | {fmt_x(x_lstm)} | {target} |", flush=True)
+                rows.append(row)
+            del x, dy
+        for line in sorted({f"{e}: {why}" for r in rows for e, why in r["errors"].items()}):
+            print(f"- could not run {line}")
+        return {"B": B, "H": H, "rows": rows}
+
+    def bf16(self) -> dict:
+        from rnnkit.models.language_model import CharLM
+        from rnnkit.train.config import ModelConfig
+
+        V, E, H, L, B, T = (65, 4, 8, 1, 2, 4) if self.size == "smoke" else (65, 64, 384, 2, 64, 128)
+        print(f"char-LM: {V} symbols, embedding {E}, {L} x {H} units, batch {B} x {T} characters, Adam; "
+              f"steps/s over up to {self.args.cap * 5:g} s after 3 warm-up steps")
+        table_header(["cell", "engine", "engine ran", "fp32 steps/s", "bf16 steps/s", "bf16 vs fp32"])
+        setups = [("lstm", "auto"), ("ln-lstm", "auto")] + [(c, "fused") for c in ("lstm", "ln-lstm") if "fused" in ENGINES]
+        rows = []
+        for cell, engine in setups:
+            if time.monotonic() > self.deadline:
+                print(f"- {cell} {engine}: skipped past the section's time budget")
+                continue
+            row = {"cell": cell, "engine": engine, "steps_per_s": {}, "engine_used": None}
+            for precision in ("fp32", "bf16"):
+                torch.manual_seed(0)
+                config = ModelConfig(cell=cell, hidden=H, layers=L, embedding=E, engine=engine)
+                tokens = torch.randint(V, (B, T + 1), device=self.device)
+                autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+
+                def step():
+                    with autocast:
+                        _, loss, _ = model(tokens[:, :-1], tokens[:, 1:])
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+
+                try:
+                    model = CharLM(V, config).to(self.device)
+                    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+                    for _ in range(3):
+                        step()
+                    n, start = 0, time.perf_counter()
+                    while n < 2 or (time.perf_counter() - start < self.args.cap * 5 and n < 500):
+                        step()
+                        n += 1
+                        if self.cuda and n % 10 == 0:
+                            torch.cuda.synchronize()
+                    if self.cuda:
+                        torch.cuda.synchronize()
+                    row["steps_per_s"][precision] = n / (time.perf_counter() - start)
+                    row["engine_used"] = model.rnn.layers[0].engine_used
+                except Exception as e:  # noqa: BLE001 - this engine does not take this cell
+                    row["steps_per_s"][precision] = None
+                    print(f"- {cell} with engine {engine}, {precision}: could not run: {one_line(e)[:160]}")
+            s = row["steps_per_s"]
+            rate = lambda v: "—" if v is None else f"{v:,.1f}"  # noqa: E731
+            print(f"| {cell} | {engine} | {row['engine_used']} | {rate(s['fp32'])} | {rate(s['bf16'])} | "
+                  f"{fmt_x(speedup(s['bf16'], s['fp32']) if s['fp32'] and s['bf16'] else None)} |", flush=True)
+            rows.append(row)
+        return {"rows": rows}
+
+    def sample(self) -> dict:
+        if not self.cuda:
+            return self.skip("needs CUDA: the checkpoint is trained on the GPU")
+        with tempfile.TemporaryDirectory() as tmp:
+            corpus, run = Path(tmp) / "corpus.txt", Path(tmp) / "run"
+            corpus.write_text("the cat sat on the mat.\n" * 200)
+            start = time.perf_counter()
+            train = rnnkit_cli("train", "--corpus", corpus, "--out", run, "--device", "cuda", "--hidden", "64",
+                               "--layers", "2", "--steps", "100", "--lr", "0.01", "--sample-every", "0",
+                               "--eval-windows", "8", "--eval-window", "32", "--seq-len", "32")
+            train_s = time.perf_counter() - start
+            start = time.perf_counter()  # a process that sees no GPU at all
+            sample = rnnkit_cli("sample", "--checkpoint", run, "--device", "cpu", "--prime", "the ", "--length", "30",
+                                "--temperature", "0", env={"CUDA_VISIBLE_DEVICES": ""})
+            sample_s = time.perf_counter() - start
+        text = sample.stdout.strip().splitlines()[0] if sample.stdout.strip() else ""
+        ok = train.returncode == 0 and sample.returncode == 0 and text.startswith("the ")
+        table_header(["train on cuda (100 steps)", "sample on cpu", "text", "result"])
+        print(f"| {train_s:.1f} s (exit {train.returncode}) | {sample_s:.1f} s (exit {sample.returncode}) | "
+              f"{text[:40]!r} | {'ok' if ok else 'FAILED'} |")
+        if not ok:
+            print((train.stderr + sample.stderr)[-1500:])
+        return {"train_s": train_s, "sample_s": sample_s, "text": text, "ok": ok}
+
+    def e2e(self) -> dict:
+        if not self.cuda:
+            return self.skip("needs CUDA: 60 s of training on one GPU")
+        corpus = find_corpus(self.args.corpus)
+        if corpus is None:
+            return self.skip("tinyshakespeare not found: give --corpus .../tinyshakespeare/input.txt")
+        torch.cuda.empty_cache()  # the training process needs the memory this one cached
+        with tempfile.TemporaryDirectory() as tmp:
+            flags = E2E_FLAGS.split() + self.args.e2e_flags.split()
+            shown = f"rnnkit train --corpus {corpus} {' '.join(flags)}"
+            print(f"`{shown}`")
+            start = time.perf_counter()
+            proc = rnnkit_cli("train", "--corpus", corpus, *flags, "--out", Path(tmp) / "run")
+            wall = time.perf_counter() - start
+            records = [json.loads(line) for line in (Path(tmp) / "run/metrics.jsonl").read_text().splitlines()] \
+                if (Path(tmp) / "run/metrics.jsonl").exists() else []
+        vals = [r["val_loss"] for r in records if "val_loss" in r]
+        steps = max((r["step"] for r in records), default=0)
+        elapsed = max((r.get("elapsed", 0.0) for r in records), default=0.0)
+        final, best = (vals[-1], min(vals)) if vals else (None, None)
+        met = final is not None and final <= 1.40
+        table_header(["steps", "training s", "command wall s", "final validation loss", "best", "target ≤ 1.40"])
+        fmt = lambda v: "—" if v is None else f"{v:.4f}"  # noqa: E731
+        print(f"| {steps} | {elapsed:.1f} | {wall:.1f} | {fmt(final)} | {fmt(best)} | {'met' if met else 'unmet'} |")
+        if proc.returncode != 0:
+            print(f"- rnnkit train exited {proc.returncode}: {proc.stderr[-1500:]}")
+        return {"command": shown, "steps": steps, "elapsed_s": elapsed, "wall_s": wall, "final_val_loss": final,
+                "best_val_loss": best, "met": met, "exit": proc.returncode}
+
+    @staticmethod
+    def skip(reason: str) -> dict:
+        print(f"skipped: {reason}")
+        return {"skipped": reason}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    ap.add_argument("--quick", action="store_true", help="a smaller grid (B 1, 8, 64; H 512; T 256), shorter budgets")
+    ap.add_argument("--smoke", action="store_true", help="CPU, B=2 H=8 T=4, the Triton interpreter: the script runs")
+    ap.add_argument("--json", metavar="OUT", help="write every measurement to this JSON file")
+    ap.add_argument("--repeats", type=int, default=7, help="timed calls per measurement, at most (median)")
+    ap.add_argument("--cap", type=float, default=0.5, help="seconds of timed calls per measurement, about")
+    ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every section's time budget")
+    ap.add_argument("--corpus", help="tinyshakespeare's input.txt (default: ../shared/data/tinyshakespeare)")
+    ap.add_argument("--e2e-flags", default="", help=f"more flags for the e2e run (last wins), after: {E2E_FLAGS}")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default; 1 with --smoke)")
+    args = ap.parse_args(argv)
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        ap.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    if args.smoke:
+        args.repeats, args.cap, args.threads = 1, 0.01, args.threads or 1
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if not args.smoke and not torch.cuda.is_available():
+        print("error: no CUDA device; run this on a GPU, or with --smoke (CPU, tiny shapes) to check the script")
+        return 2
+    bench = Bench(args)
+    info = versions(bench.device)
+    print(f"# rnnkit GPU benchmark ({bench.size})\n")
+    print(", ".join(f"{k} {v}" for k, v in info.items()))
+    if not bench.cuda:
+        print("no CUDA device: timings below are CPU timings of tiny shapes (they prove the script runs, "
+              "nothing about speed)")
+    results = {"versions": info, "size": bench.size, "argv": sys.argv[1:]}
+    for name in sections:
+        print(f"\n## {TITLES[name]}\n", flush=True)
+        budget = BUDGET_S[name] * args.budget_scale * (0.4 if args.quick and name != "e2e" else 1.0)
+        bench.deadline = float("inf") if args.smoke else time.monotonic() + budget
+        start = time.perf_counter()
+        results[name] = getattr(bench, name)()
+        results[name]["section_s"] = time.perf_counter() - start
+        print(f"\n({name}: {results[name]['section_s']:.0f} s)", flush=True)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
