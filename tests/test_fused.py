@@ -128,6 +128,18 @@ def test_cells_the_kernels_lack_are_refused():
             Recurrent(make_cell(name, 3, 4), engine="fused")
 
 
+def test_char_lm_trains_through_the_fused_engine_from_the_cli(tmp_path, periodic_corpus, capsys):
+    from rnnkit.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--corpus", str(periodic_corpus), "--out", str(out), "--engine", "fused-step",
+                 "--cell", "ln-lstm", "--hidden", "16", "--steps", "4", "--seq-len", "8", "--batch-size", "4",
+                 "--sample-every", "0", "--eval-windows", "2", "--eval-window", "8"]) == 0
+    assert "engine fused-step" in capsys.readouterr().out
+    assert main(["sample", "--checkpoint", str(out), "--prime", "the ", "--length", "10", "--temperature", "0"]) == 0
+    assert capsys.readouterr().out.startswith("the ")
+
+
 def test_fused_needs_a_gpu_or_the_interpreter(monkeypatch):
     from rnnkit.kernels import fused
 
@@ -150,7 +162,24 @@ def test_auto_policy_on_a_gpu(monkeypatch):
     assert choose(make_cell("mingru", 8, 16), 4, False) == "loop"  # (Recurrent picks 'scan' before asking)
 
 
-def test_engine_used_on_a_cpu():
+def test_engine_used_on_a_cpu(monkeypatch):
     layer = Recurrent(make_cell("lstm", 3, 4), engine="fused")
-    assert layer.engine_used == "fused-step"  # on a CPU 'fused' means the per-step launch
+    assert layer.engine_used == "fused-step"  # under the interpreter 'fused' means the per-step launch
     assert Recurrent(make_cell("peephole-lstm", 3, 4)).engine_used == "loop"
+    monkeypatch.delenv("TRITON_INTERPRET")  # a plain CPU: 'fused' acts as 'auto' (a GPU model samples on a CPU)
+    layer(torch.randn(2, 3, 3))
+    assert layer.engine_used == "torch"
+    assert Recurrent(make_cell("ln-lstm", 3, 4), engine="fused").engine_used == "loop"
+
+
+def test_autocast_bfloat16_training_step():
+    """Under autocast the input GEMM runs in bf16; the recurrence keeps float32; gradients reach every weight."""
+    torch.manual_seed(0)
+    cell = make_cell("gru", 8, 16)
+    x = torch.randn(4, 6, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, h = Recurrent(cell, engine="fused-step")(x)
+    ref, h_ref = Recurrent(cell, engine="loop")(x)
+    torch.testing.assert_close(out.float(), ref, atol=3e-2, rtol=0)
+    out.float().pow(2).mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in cell.parameters())

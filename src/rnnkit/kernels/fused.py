@@ -34,6 +34,7 @@ class Tiles(NamedTuple):
     HP: int  # H rounded up to a power of two (the reduction's length)
     use_dot: bool  # tl.dot (tensor cores) rather than a broadcast multiply-and-sum
     grid: tuple
+    warps: int = 4  # warps a program: the persistent kernel spreads its W_hh tile over up to 16
 
 
 def check_device(t: torch.Tensor) -> None:
@@ -72,7 +73,8 @@ def persistent_tiles(B: int, H: int, device: torch.device, gates: int) -> Tiles 
     if n_b * triton.cdiv(H, BH) > sms or gates * BH * HP > 32768:  # more than ~128 KB of registers a program
         return None
     use_dot = BB >= 16 and BH >= 16 and HP >= 16
-    return Tiles(BB, BH, HP, use_dot, (n_b * triton.cdiv(H, BH),))
+    warps = max(4, min(16, triton.next_power_of_2(gates * BH * HP // 2048)))  # <= ~64 weight registers a thread
+    return Tiles(BB, BH, HP, use_dot, (n_b * triton.cdiv(H, BH),), warps)
 
 
 def _constants(spec: FusedSpec, tiles: Tiles, acc) -> dict:
@@ -117,7 +119,8 @@ class FusedRecurrence(torch.autograd.Function):
                 K.forward_step_kernel[tiles.grid](t, *args, B, T, H, **const)
         else:
             count = torch.zeros(1, dtype=torch.int32, device=xp.device)
-            K.forward_persistent_kernel[tiles.grid](*args, count, B, T, H, triton.cdiv(H, tiles.BH), **const)
+            K.forward_persistent_kernel[tiles.grid](*args, count, B, T, H, triton.cdiv(H, tiles.BH), **const,
+                                                    num_warps=tiles.warps)
         ctx.save_for_backward(w_hh, prm, hs, cs, sv, lengths)
         ctx.spec, ctx.mode, ctx.tiles, ctx.acc = spec, mode, tiles, acc
         if not spec.has_c:
@@ -142,7 +145,8 @@ class FusedRecurrence(torch.autograd.Function):
                 K.backward_step_kernel[tiles.grid](t, *args, B, T, H, **const)
         else:
             count = torch.zeros(1, dtype=torch.int32, device=hs.device)
-            K.backward_persistent_kernel[tiles.grid](*args, count, B, T, H, triton.cdiv(H, tiles.BH), **const)
+            K.backward_persistent_kernel[tiles.grid](*args, count, B, T, H, triton.cdiv(H, tiles.BH), **const,
+                                                     num_warps=tiles.warps)
         h_prev = hs[:, :T].reshape(B * T, H)
         dA = dhp.reshape(B * T, G * H)
         d_w = dA.t() @ h_prev  # (G*H, H): one GEMM over every step

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 from torch import nn
 
@@ -41,7 +43,8 @@ class Recurrent(nn.Module):
     ``ScanCell`` (minGRU, minLSTM) in its parallel mode, the whole sequence in one log-domain scan;
     ``"fused-step"`` and ``"fused-persistent"`` run the Triton kernels of ``rnnkit.kernels.fused`` (one
     launch per step, or one for the whole sequence), ``"fused"`` the persistent one where it fits the
-    GPU and per-step otherwise (on a CPU only under ``TRITON_INTERPRET=1``, for tests). ``"auto"`` picks
+    GPU and per-step otherwise; on a CPU, where Triton runs only under ``TRITON_INTERPRET=1`` (for
+    tests), ``"fused"`` acts as ``"auto"``, so a model trained with it on a GPU samples on a CPU. ``"auto"`` picks
     ``"scan"`` for scan cells; on a GPU, by shape, the persistent kernel, cuDNN (``"torch"``) or the
     per-step kernel (``fused_engine.choose_gpu_engine``); on a CPU ``"torch"`` where valid and
     ``"loop"`` otherwise. ``engine_used`` says which one ran last (or would run, before the first
@@ -69,7 +72,7 @@ class Recurrent(nn.Module):
                 "sigmoid), MTRNN, simple, standard, peephole, coupled and layer-normalised LSTM and both GRUs; "
                 "use engine 'auto' or 'loop' (or 'scan' for the min-cells)"
             )
-        if engine.startswith("fused") and not triton_available():
+        if engine in MODES and not triton_available():
             raise RnnkitError(f"engine {engine!r} needs triton (pip install triton); use engine 'auto'")
         self.cell, self.reverse, self.engine = cell, reverse, engine
         self.last_engine: str | None = None
@@ -78,9 +81,10 @@ class Recurrent(nn.Module):
         """The concrete engine for a batch of ``batch`` rows on ``device`` (None: not known yet)."""
         device = torch.device(device) if device is not None else self.cell.weight_ih.device
         on_gpu = device.type == "cuda" and batch is not None
-        if self.engine == "fused":
+        runs_triton = device.type == "cuda" or os.environ.get("TRITON_INTERPRET") == "1"
+        if self.engine == "fused" and runs_triton and triton_available():
             return "fused-persistent" if on_gpu and persistent_fits(self.cell, batch, device) else "fused-step"
-        if self.engine != "auto":
+        if self.engine not in ("auto", "fused"):  # 'fused' where Triton cannot run: as 'auto'
             return self.engine
         if isinstance(self.cell, ScanCell):
             return "scan"
