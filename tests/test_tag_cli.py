@@ -106,7 +106,7 @@ def test_ner_with_crf_reports_entity_scores(tmp_path, capsys):
 
 
 def test_shape_embedding_is_trained_saved_and_reloaded(tmp_path, pos, capsys):
-    """``--shape 4``: the shape embedding is in the checkpoint with the shape classes, a reloaded model gives
+    """``--shape 4`` (and ``--select accuracy``): the shape embedding is in the checkpoint with the shape classes, a reloaded model gives
     the same emissions, and a checkpoint made with other classes is refused in one line."""
     from rnnkit.tasks.tag.data import Encoded
     from rnnkit.tasks.tag.shape import SHAPES
@@ -115,8 +115,11 @@ def test_shape_embedding_is_trained_saved_and_reloaded(tmp_path, pos, capsys):
     train, dev = pos
     out = tmp_path / "shape"
     assert main(["tag", "train", "--train", str(train), "--val", str(dev), "--steps", "20", "--shape", "4",
-                 "--out", str(out), *FAST]) == 0
+                 "--select", "accuracy", "--eval-every", "5", "--out", str(out), *FAST]) == 0
     assert ", shape 4" in capsys.readouterr().out
+    evals = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    evals = [e for e in evals if "val_nll" in e]  # --select accuracy: the trainer follows 1 - accuracy
+    assert len(evals) == 4 and all(e["val_loss"] == pytest.approx(1 - e["val_accuracy"]) for e in evals)
     weights = load_file(str(out / "best" / "model.safetensors"))
     assert weights["shape.weight"].shape == (len(SHAPES), 4) and weights["shape.weight"][0].abs().sum() == 0
     meta = json.loads((out / "best" / "config.json").read_text())

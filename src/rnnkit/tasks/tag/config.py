@@ -50,8 +50,9 @@ class TagDataConfig:
                        low=0)
     max_word: int = opt(30, "characters of each word read by the character encoder (its first N)", low=1)
     epochs: float = opt(0.0, "passes over the training sentences; when > 0 it sets --steps", low=0.0)
-    select: str = opt("loss", "what early stopping and the best checkpoint follow: loss (the validation loss) or f1 "
-                      "(1 - the validation entity F1; BIO tags only)", choices=("loss", "f1"))
+    select: str = opt("loss", "what early stopping and the best checkpoint follow: loss (the validation loss), "
+                      "accuracy (1 - the validation token accuracy) or f1 (1 - the validation entity F1; BIO tags "
+                      "only)", choices=("loss", "accuracy", "f1"))
 
 
 TagTrainFlags = training_flags(

@@ -106,8 +106,9 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
         out = {"val_loss": s["loss"], "val_accuracy": s["accuracy"]}
         if "entities" in s:
             out["val_f1"] = s["entities"]["overall"]["f1"]
-        if d.select == "f1":  # the trainer follows "val_loss": here 1 - F1, the NLL kept as val_nll
-            out["val_nll"], out["val_loss"] = out["val_loss"], 1.0 - out["val_f1"]
+        if d.select != "loss":  # the trainer follows "val_loss": here 1 - F1 or 1 - accuracy, the NLL kept as val_nll
+            score = out["val_f1"] if d.select == "f1" else out["val_accuracy"]
+            out["val_nll"], out["val_loss"] = out["val_loss"], 1.0 - score
         return out
 
     trainer = Trainer(model, config, data, evaluate, run_dir, meta)
