@@ -24,7 +24,8 @@ Sections (``--only a,b``), each printing a markdown table:
 Times: CUDA events around each call after two warm-up calls (compilation, allocator), the median of up
 to ``--repeats`` calls, fewer when one call is slow (``--cap`` seconds per measurement); each section has
 a time budget, and configurations past it are listed as skipped, so the whole run takes about 10 minutes
-on an H100 (``--quick``: a smaller grid, about 3 minutes).
+on an H100 (``--quick``: a smaller grid, about 5 minutes). The first run also compiles the Triton
+kernels (cached afterwards) within those budgets. docs/gpu.md says more.
 
     python benchmarks/gpu.py --json runs/gpu.json          # everything, on a GPU
     python benchmarks/gpu.py --only standard,scan --quick
