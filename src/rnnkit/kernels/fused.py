@@ -31,7 +31,8 @@ INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
 class Tiles(NamedTuple):
     BB: int  # batch rows per tile
     BH: int  # hidden units per tile
-    HP: int  # H rounded up to a power of two (the reduction's length)
+    HP: int  # H rounded up to a power of two
+    BK: int  # units of h_{t-1} a streamed chunk of the recurrent product reads (per-step mode)
     use_dot: bool  # tl.dot (tensor cores) rather than a broadcast multiply-and-sum
     grid: tuple
     warps: int = 4  # warps a program: the persistent kernel spreads its W_hh tile over up to 16
@@ -50,9 +51,9 @@ def _pow2(n: int) -> int:
 def step_tiles(B: int, H: int) -> Tiles:
     """Per-step mode: 16 x 32 tiles on a GPU (tensor cores when the batch fills them)."""
     HP = _pow2(H)
-    BB, BH = min(_pow2(B), 16), min(HP, 32)
-    use_dot = BB >= 16 and BH >= 16 and HP >= 16
-    return Tiles(BB, BH, HP, use_dot, (triton.cdiv(B, BB), triton.cdiv(H, BH)))
+    BB, BH, BK = min(_pow2(B), 16), min(HP, 32), min(HP, 32)
+    use_dot = BB >= 16 and BH >= 16 and BK >= 16
+    return Tiles(BB, BH, HP, BK, use_dot, (triton.cdiv(B, BB), triton.cdiv(H, BH)))
 
 
 def persistent_tiles(B: int, H: int, device: torch.device, gates: int) -> Tiles | None:
@@ -63,7 +64,7 @@ def persistent_tiles(B: int, H: int, device: torch.device, gates: int) -> Tiles 
     one program: a single tile covering the whole batch and every unit."""
     HP = _pow2(H)
     if not torch.device(device).type == "cuda":
-        return Tiles(_pow2(B), HP, HP, False, (1,))
+        return Tiles(_pow2(B), HP, HP, HP, False, (1,))
     sms = torch.cuda.get_device_properties(device).multi_processor_count
     BB = _pow2(B) if B <= 8 else 16
     n_b = triton.cdiv(B, BB)
@@ -74,12 +75,12 @@ def persistent_tiles(B: int, H: int, device: torch.device, gates: int) -> Tiles 
         return None
     use_dot = BB >= 16 and BH >= 16 and HP >= 16
     warps = max(4, min(16, triton.next_power_of_2(gates * BH * HP // 2048)))  # <= ~64 weight registers a thread
-    return Tiles(BB, BH, HP, use_dot, (n_b * triton.cdiv(H, BH),), warps)
+    return Tiles(BB, BH, HP, HP, use_dot, (n_b * triton.cdiv(H, BH),), warps)
 
 
 def _constants(spec: FusedSpec, tiles: Tiles, acc) -> dict:
     return dict(CELL=spec.cell, ACT=spec.act, LEAKY=spec.leaky, PEEP=spec.peep, COUPLED=spec.coupled, G=spec.gates,
-                NS=spec.saved, HAS_C=spec.has_c, BB=tiles.BB, BH=tiles.BH, HP=tiles.HP, USE_DOT=tiles.use_dot,
+                NS=spec.saved, HAS_C=spec.has_c, BB=tiles.BB, BH=tiles.BH, HP=tiles.HP, BK=tiles.BK, USE_DOT=tiles.use_dot,
                 ACC=acc)
 
 

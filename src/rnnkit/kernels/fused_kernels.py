@@ -83,20 +83,92 @@ def load_w_cols(w_ptr, k, tile_h, H, ACC: tl.constexpr, BH: tl.constexpr, HP: tl
 
 
 @triton.jit
-def forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
+def _w_block(w_ptr, g, rows, cols, H, ACC: tl.constexpr):
+    """``W_hh[g*H + rows, cols]``: (len(rows), len(cols)), zero outside H."""
+    mask = (rows[:, None] < H) & (cols[None, :] < H)
+    return tl.load(w_ptr + (g * H + rows[:, None]) * H + cols[None, :], mask=mask, other=0.0).to(ACC)
+
+
+@triton.jit
+def recurrent_products(t, b, mb, j, W0, W1, W2, W3, w_ptr, hs_ptr, T, H, G: tl.constexpr, RESIDENT: tl.constexpr,
+                       BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
+                       VOLATILE: tl.constexpr, ACC: tl.constexpr):
+    """``a_k = h_{t-1} W_hk^T`` for the tile's units j and every gate k < G: four (BB, BH).
+
+    RESIDENT: W_hh's tile is in registers (``W0..W3``, (BH, HP) each) and h_{t-1} is read whole;
+    otherwise both are streamed in chunks of BK units of h (the per-step launch, any H)."""
+    zero = tl.zeros((BB, BH), ACC)
+    a0, a1, a2, a3 = zero, zero, zero, zero
+    if RESIDENT:
+        k = tl.arange(0, HP)
+        h = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + k[None, :], mask=mb[:, None] & (k[None, :] < H),
+                    other=0.0, volatile=VOLATILE).to(ACC)  # (BB, HP), written by every tile at step t-1
+        a0 = _rows_times_wt(h, W0, USE_DOT)
+        if G > 1:
+            a1 = _rows_times_wt(h, W1, USE_DOT)
+        if G > 2:
+            a2 = _rows_times_wt(h, W2, USE_DOT)
+        if G > 3:
+            a3 = _rows_times_wt(h, W3, USE_DOT)
+    else:
+        for k0 in range(0, H, BK):
+            k = k0 + tl.arange(0, BK)
+            h = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + k[None, :], mask=mb[:, None] & (k[None, :] < H),
+                        other=0.0, volatile=VOLATILE).to(ACC)  # (BB, BK)
+            a0 += _rows_times_wt(h, _w_block(w_ptr, 0, j, k, H, ACC), USE_DOT)
+            if G > 1:
+                a1 += _rows_times_wt(h, _w_block(w_ptr, 1, j, k, H, ACC), USE_DOT)
+            if G > 2:
+                a2 += _rows_times_wt(h, _w_block(w_ptr, 2, j, k, H, ACC), USE_DOT)
+            if G > 3:
+                a3 += _rows_times_wt(h, _w_block(w_ptr, 3, j, k, H, ACC), USE_DOT)
+    return a0, a1, a2, a3
+
+
+@triton.jit
+def _grad_chunk(dhp_ptr, g, t, b, mb, k, T, H, G: tl.constexpr, VOLATILE: tl.constexpr, ACC: tl.constexpr):
+    """``dHP[b, t+1, g*H + k]``, zero at t = T-1: (BB, len(k))."""
+    mask = mb[:, None] & (k[None, :] < H) & (k[None, :] * 0 + t + 1 < T)
+    return tl.load(dhp_ptr + (b[:, None] * T + t + 1) * (G * H) + g * H + k[None, :], mask=mask, other=0.0,
+                   volatile=VOLATILE).to(ACC)
+
+
+@triton.jit
+def recurrent_grad(t, b, mb, j, V0, V1, V2, V3, w_ptr, dhp_ptr, T, H, G: tl.constexpr, RESIDENT: tl.constexpr,
+                   BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
+                   VOLATILE: tl.constexpr, ACC: tl.constexpr):
+    """``sum_k dHP[t+1]_k W_hk`` for the tile's units j: the gradient reaching h_t through step t+1, (BB, BH).
+    RESIDENT: ``V0..V3`` (HP, BH) hold the tile's columns of W_hh; otherwise streamed in chunks of BK."""
+    out = tl.zeros((BB, BH), ACC)
+    if RESIDENT:
+        k = tl.arange(0, HP)
+        out += _rows_times_w(_grad_chunk(dhp_ptr, 0, t, b, mb, k, T, H, G, VOLATILE, ACC), V0, USE_DOT)
+        if G > 1:
+            out += _rows_times_w(_grad_chunk(dhp_ptr, 1, t, b, mb, k, T, H, G, VOLATILE, ACC), V1, USE_DOT)
+        if G > 2:
+            out += _rows_times_w(_grad_chunk(dhp_ptr, 2, t, b, mb, k, T, H, G, VOLATILE, ACC), V2, USE_DOT)
+        if G > 3:
+            out += _rows_times_w(_grad_chunk(dhp_ptr, 3, t, b, mb, k, T, H, G, VOLATILE, ACC), V3, USE_DOT)
+    else:
+        for k0 in range(0, H, BK):
+            k = k0 + tl.arange(0, BK)
+            for g in tl.static_range(G):
+                out += _rows_times_w(_grad_chunk(dhp_ptr, g, t, b, mb, k, T, H, G, VOLATILE, ACC),
+                                     _w_block(w_ptr, g, k, j, H, ACC), USE_DOT)
+    return out
+
+
+@triton.jit
+def forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, w_ptr, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
                  B, T, H, CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                  COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                 BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
-                 VOLATILE: tl.constexpr, ACC: tl.constexpr):
+                 BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
+                 RESIDENT: tl.constexpr, VOLATILE: tl.constexpr, ACC: tl.constexpr):
     """Step t of one tile: reads h_{t-1} (all units), writes h_t, c_t (its units) and the saved gates."""
     b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)  # (BB,)
     j = tile_h * BH + tl.arange(0, BH)  # (BH,)
-    k = tl.arange(0, HP)
     mb, mj = b < B, j < H
     m2 = mb[:, None] & mj[None, :]
-    # h_{t-1} over every unit (written by all tiles at the previous step)
-    h_all = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + k[None, :], mask=mb[:, None] & (k[None, :] < H),
-                    other=0.0, volatile=VOLATILE).to(ACC)  # (BB, HP)
     own = (b[:, None] * (T + 1) + t) * H + j[None, :]  # this tile's units at t-1 in hs / cs
     h_prev = tl.load(hs_ptr + own, mask=m2, other=0.0).to(ACC)  # (BB, BH)
     c_prev = h_prev * 0.0
@@ -104,18 +176,20 @@ def forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, xp_ptr, bhh_ptr, prm_ptr, hs
         c_prev = tl.load(cs_ptr + own, mask=m2, other=0.0).to(ACC)
     xrow = (b[:, None] * T + t) * (G * H) + j[None, :]  # gate 0 of this tile in xp (B, T, G*H)
     zero = h_prev * 0.0
-    x1, x2, x3, a1, a2, a3 = zero, zero, zero, zero, zero, zero
+    x1, x2, x3 = zero, zero, zero
+    a0, a1, a2, a3 = recurrent_products(t, b, mb, j, W0, W1, W2, W3, w_ptr, hs_ptr, T, H, G, RESIDENT, BB, BH, HP,
+                                        BK, USE_DOT, VOLATILE, ACC)  # h_{t-1} W_hk^T, every gate
     x0 = tl.load(xp_ptr + xrow, mask=m2, other=0.0).to(ACC)
-    a0 = _rows_times_wt(h_all, W0, USE_DOT) + tl.load(bhh_ptr + j, mask=mj, other=0.0).to(ACC)[None, :]
+    a0 += tl.load(bhh_ptr + j, mask=mj, other=0.0).to(ACC)[None, :]
     if G > 1:
         x1 = tl.load(xp_ptr + xrow + H, mask=m2, other=0.0).to(ACC)
-        a1 = _rows_times_wt(h_all, W1, USE_DOT) + tl.load(bhh_ptr + H + j, mask=mj, other=0.0).to(ACC)[None, :]
+        a1 += tl.load(bhh_ptr + H + j, mask=mj, other=0.0).to(ACC)[None, :]
     if G > 2:
         x2 = tl.load(xp_ptr + xrow + 2 * H, mask=m2, other=0.0).to(ACC)
-        a2 = _rows_times_wt(h_all, W2, USE_DOT) + tl.load(bhh_ptr + 2 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
+        a2 += tl.load(bhh_ptr + 2 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
     if G > 3:
         x3 = tl.load(xp_ptr + xrow + 3 * H, mask=m2, other=0.0).to(ACC)
-        a3 = _rows_times_wt(h_all, W3, USE_DOT) + tl.load(bhh_ptr + 3 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
+        a3 += tl.load(bhh_ptr + 3 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
     p0 = tl.load(prm_ptr + j, mask=mj, other=0.0).to(ACC)[None, :]  # per-unit parameters (3, H)
     p1 = tl.load(prm_ptr + H + j, mask=mj, other=0.0).to(ACC)[None, :]
     p2 = tl.load(prm_ptr + 2 * H + j, mask=mj, other=0.0).to(ACC)[None, :]
@@ -136,33 +210,21 @@ def forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, xp_ptr, bhh_ptr, prm_ptr, hs
 
 
 @triton.jit
-def backward_tile(t, tile_b, tile_h, V0, V1, V2, V3, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr,
+def backward_tile(t, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr,
                   prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
                   B, T, H, CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                   COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                  BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
-                  VOLATILE: tl.constexpr, ACC: tl.constexpr):
+                  BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
+                  RESIDENT: tl.constexpr, VOLATILE: tl.constexpr, ACC: tl.constexpr):
     """Backward step t of one tile. ``V_k (HP, BH)``: gate k's block of W_hh, the tile's columns.
     Carries ``dhc, dcc (B, H)``: the elementwise parts of dL/dh_t, dL/dc_t left by step t+1."""
     b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
     j = tile_h * BH + tl.arange(0, BH)
-    k = tl.arange(0, HP)
     mb, mj = b < B, j < H
     m2 = mb[:, None] & mj[None, :]
     # dHP[t+1] W_hh: the gradient reaching h_t through step t+1's recurrent product (zero at t = T-1)
-    mnext = mb[:, None] & (k[None, :] < H) & (k[None, :] * 0 + t + 1 < T)
-    nrow = (b[:, None] * T + t + 1) * (G * H) + k[None, :]
-    d0 = tl.load(dhp_ptr + nrow, mask=mnext, other=0.0, volatile=VOLATILE).to(ACC)
-    dh_rec = _rows_times_w(d0, V0, USE_DOT)
-    if G > 1:
-        d1 = tl.load(dhp_ptr + nrow + H, mask=mnext, other=0.0, volatile=VOLATILE).to(ACC)
-        dh_rec += _rows_times_w(d1, V1, USE_DOT)
-    if G > 2:
-        d2 = tl.load(dhp_ptr + nrow + 2 * H, mask=mnext, other=0.0, volatile=VOLATILE).to(ACC)
-        dh_rec += _rows_times_w(d2, V2, USE_DOT)
-    if G > 3:
-        d3 = tl.load(dhp_ptr + nrow + 3 * H, mask=mnext, other=0.0, volatile=VOLATILE).to(ACC)
-        dh_rec += _rows_times_w(d3, V3, USE_DOT)
+    dh_rec = recurrent_grad(t, b, mb, j, V0, V1, V2, V3, w_ptr, dhp_ptr, T, H, G, RESIDENT, BB, BH, HP, BK, USE_DOT,
+                            VOLATILE, ACC)
     own = (b[:, None] * (T + 1) + t) * H + j[None, :]  # unit j at t-1 in hs (B, T+1, H); + H is t
     carry = b[:, None] * H + j[None, :]
     dh = tl.load(dhs_ptr + own + H, mask=m2, other=0.0).to(ACC) + tl.load(dhc_ptr + carry, mask=m2, other=0.0) + dh_rec
@@ -231,17 +293,17 @@ def _weights(w_ptr, tile_h, H, G: tl.constexpr, ROWS: tl.constexpr, ACC: tl.cons
     return W0, W1, W2, W3
 
 
+# The launches. ``C`` are the cell's and the tile's compile-time constants (``fused._constants``).
 @triton.jit
 def forward_step_kernel(t, xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H,
                         CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                         COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                        BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
-                        ACC: tl.constexpr):
-    """Per-step mode: grid (batch tiles, unit tiles), one launch for step t."""
-    tile_b, tile_h = tl.program_id(0), tl.program_id(1)
-    W0, W1, W2, W3 = _weights(w_ptr, tile_h, H, G, True, ACC, BH, HP)
-    forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
-                 B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, USE_DOT, False, ACC)
+                        BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
+                        USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    """Per-step mode: grid (batch tiles, unit tiles), one launch for step t; W_hh streamed."""
+    forward_tile(t, tl.program_id(0), tl.program_id(1), w_ptr, w_ptr, w_ptr, w_ptr, w_ptr, xp_ptr, bhh_ptr, prm_ptr,
+                 hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP,
+                 BK, USE_DOT, False, False, ACC)
 
 
 @triton.jit
@@ -249,17 +311,16 @@ def forward_persistent_kernel(xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, s
                               B, T, H, n_tiles_h,
                               CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                               COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                              BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
-                              ACC: tl.constexpr):
+                              BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
+                              USE_DOT: tl.constexpr, ACC: tl.constexpr):
     """Persistent mode: one program per tile for the whole sequence, W_hh's tile held in registers."""
-    pid = tl.program_id(0)
-    n_programs = tl.num_programs(0)
+    pid, n_programs = tl.program_id(0), tl.num_programs(0)
     tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
     W0, W1, W2, W3 = _weights(w_ptr, tile_h, H, G, True, ACC, BH, HP)
     for t in range(T):
-        forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr,
-                     len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, USE_DOT, True,
-                     ACC)
+        forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, w_ptr, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr,
+                     len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, True,
+                     True, ACC)
         grid_barrier(count_ptr, (t + 1) * n_programs)
 
 
@@ -268,13 +329,11 @@ def backward_step_kernel(t, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, 
                          sv_ptr, len_ptr, B, T, H,
                          CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                          COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                         BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
-                         ACC: tl.constexpr):
-    tile_b, tile_h = tl.program_id(0), tl.program_id(1)
-    V0, V1, V2, V3 = _weights(w_ptr, tile_h, H, G, False, ACC, BH, HP)
-    backward_tile(t, tile_b, tile_h, V0, V1, V2, V3, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr,
-                  prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS,
-                  HAS_C, BB, BH, HP, USE_DOT, False, ACC)
+                         BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
+                         USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    backward_tile(t, tl.program_id(0), tl.program_id(1), w_ptr, w_ptr, w_ptr, w_ptr, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr,
+                  dcc_ptr, dxp_ptr, dhp_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY,
+                  PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, False, False, ACC)
 
 
 @triton.jit
@@ -282,14 +341,13 @@ def backward_persistent_kernel(w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_pt
                                cs_ptr, sv_ptr, len_ptr, count_ptr, B, T, H, n_tiles_h,
                                CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                                COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                               BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
-                               ACC: tl.constexpr):
-    pid = tl.program_id(0)
-    n_programs = tl.num_programs(0)
+                               BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
+                               USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    pid, n_programs = tl.program_id(0), tl.num_programs(0)
     tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
     V0, V1, V2, V3 = _weights(w_ptr, tile_h, H, G, False, ACC, BH, HP)
     for i in range(T):
-        backward_tile(T - 1 - i, tile_b, tile_h, V0, V1, V2, V3, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr,
-                      dhp_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP,
-                      COUPLED, G, NS, HAS_C, BB, BH, HP, USE_DOT, True, ACC)
+        backward_tile(T - 1 - i, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr,
+                      dhp_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED,
+                      G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, True, True, ACC)
         grid_barrier(count_ptr, (i + 1) * n_programs)

@@ -17,8 +17,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.fused_cells import tanh
-from rnnkit.kernels.fused_kernels import _rows_times_w, _rows_times_wt
-from rnnkit.kernels.fused_rows import _row_all, _w_cols, _w_rows
+from rnnkit.kernels.fused_rows import times_w_cols, times_w_rows
 
 
 @triton.jit
@@ -42,7 +41,7 @@ def _block_stats(sv_ptr, slot, b, mb, t, T, H, NS: tl.constexpr, ACC: tl.constex
 
 @triton.jit
 def ln_lstm_forward_rows(t, tile_b, xp_ptr, w_ptr, gain_hh_ptr, gain_c_ptr, bias_c_ptr, hs_ptr, cs_ptr, sv_ptr,
-                         stats_ptr, len_ptr, B, T, H, BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr,
+                         stats_ptr, len_ptr, B, T, H, BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr,
                          USE_DOT: tl.constexpr, ACC: tl.constexpr, EPS_: tl.constexpr):
     """a = x + g_hh * N(W_hh h_{t-1}) (x: the input's normalised part and the biases, precomputed);
     i, f, o = σ, g = tanh; c = f c + i g; h = o tanh(g_c N(c) + b_c).
@@ -51,13 +50,12 @@ def ln_lstm_forward_rows(t, tile_b, xp_ptr, w_ptr, gain_hh_ptr, gain_c_ptr, bias
     b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
     mb = b < B
     alive = (t < tl.load(len_ptr + b, mask=mb, other=0))[:, None]
-    h_all = _row_all(hs_ptr, b, mb, (T + 1) * H, t * H, H, ACC, HP)
     for j0 in range(0, H, BH):  # phase 1: the recurrent products W_hk h_{t-1}, kept in slots 0-3
         j = j0 + tl.arange(0, BH)
         m2 = mb[:, None] & (j[None, :] < H)
         s = sv_ptr + (b[:, None] * T + t) * (NS * H) + j[None, :]
         for k in tl.static_range(4):
-            tl.store(s + k * H, _rows_times_wt(h_all, _w_rows(w_ptr, k, j, H, ACC, HP), USE_DOT), mask=m2)
+            tl.store(s + k * H, times_w_rows(hs_ptr, (T + 1) * H, t * H, b, mb, w_ptr, k, j, H, BB, BH, BK, USE_DOT, ACC), mask=m2)
     tl.debug_barrier()
     m0, r0 = _block_stats(sv_ptr, 0, b, mb, t, T, H, NS, ACC, BB, BH, EPS_)
     m1, r1 = _block_stats(sv_ptr, 1, b, mb, t, T, H, NS, ACC, BB, BH, EPS_)
@@ -128,7 +126,7 @@ def _ln_back(dxp_ptr, dhp_ptr, sv_ptr, gain_hh_ptr, k, A, Bs, r, b, t, j, m2, al
 @triton.jit
 def ln_lstm_backward_rows(t, tile_b, w_ptr, gain_hh_ptr, gain_c_ptr, bias_c_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr,
                           dxp_ptr, dhp_ptr, dy_ptr, hs_ptr, cs_ptr, sv_ptr, stats_ptr, len_ptr, B, T, H,
-                          BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                          BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
                           ACC: tl.constexpr):
     NS: tl.constexpr = 9
     b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
@@ -201,15 +199,12 @@ def ln_lstm_backward_rows(t, tile_b, w_ptr, gain_hh_ptr, gain_c_ptr, bias_c_ptr,
         _ln_back(dxp_ptr, dhp_ptr, sv_ptr, gain_hh_ptr, 2, A2, B2, r2, b, t, j, m2, alive, T, H, ACC)
         _ln_back(dxp_ptr, dhp_ptr, sv_ptr, gain_hh_ptr, 3, A3, B3, r3, b, t, j, m2, alive, T, H, ACC)
     tl.debug_barrier()
-    d0 = _row_all(dhp_ptr, b, mb, T * 4 * H, t * 4 * H, H, ACC, HP)
-    d1 = _row_all(dhp_ptr, b, mb, T * 4 * H, t * 4 * H + H, H, ACC, HP)
-    d2 = _row_all(dhp_ptr, b, mb, T * 4 * H, t * 4 * H + 2 * H, H, ACC, HP)
-    d3 = _row_all(dhp_ptr, b, mb, T * 4 * H, t * 4 * H + 3 * H, H, ACC, HP)
     for j0 in range(0, H, BH):  # phase 4: dL/dh_{t-1} = sum_k d(W_hk h) W_hk (a finished row passes dh on)
         j = j0 + tl.arange(0, BH)
         m2 = mb[:, None] & (j[None, :] < H)
-        rec = _rows_times_w(d0, _w_cols(w_ptr, 0, j, H, ACC, HP), USE_DOT) + _rows_times_w(d1, _w_cols(w_ptr, 1, j, H, ACC, HP), USE_DOT) \
-            + _rows_times_w(d2, _w_cols(w_ptr, 2, j, H, ACC, HP), USE_DOT) + _rows_times_w(d3, _w_cols(w_ptr, 3, j, H, ACC, HP), USE_DOT)
+        rec = tl.zeros((BB, BH), ACC)
+        for k in tl.static_range(4):
+            rec += times_w_cols(dhp_ptr, T * 4 * H, t * 4 * H + k * H, b, mb, w_ptr, k, j, H, BB, BH, BK, USE_DOT, ACC)
         carry = dhc_ptr + b[:, None] * H + j[None, :]
         dh = tl.load(dhs_ptr + (b[:, None] * (T + 1) + t + 1) * H + j[None, :], mask=m2, other=0.0).to(ACC) \
             + tl.load(carry, mask=m2, other=0.0)

@@ -24,42 +24,42 @@ from rnnkit.kernels.fused_rows import gru_course_backward_rows, gru_course_forwa
 
 def row_tiles(B: int, H: int) -> Tiles:
     HP = triton.next_power_of_2(max(H, 1))
-    BB, BH = min(triton.next_power_of_2(B), 16), min(HP, 32)
-    return Tiles(BB, BH, HP, BB >= 16 and BH >= 16 and HP >= 16, (triton.cdiv(B, BB),))
+    BB, BH, BK = min(triton.next_power_of_2(B), 16), min(HP, 32), min(HP, 32)
+    return Tiles(BB, BH, HP, BK, BB >= 16 and BH >= 16 and BK >= 16, (triton.cdiv(B, BB),))
 
 
 @triton.jit
 def gru_course_forward_kernel(t0, steps, xp, w, bhh, hs, sv, work, lengths, B, T, H, BB: tl.constexpr,
-                              BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
+                              BH: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
     for t in range(t0, t0 + steps):
-        gru_course_forward_rows(t, tl.program_id(0), xp, w, bhh, hs, sv, work, lengths, B, T, H, BB, BH, HP,
+        gru_course_forward_rows(t, tl.program_id(0), xp, w, bhh, hs, sv, work, lengths, B, T, H, BB, BH, BK,
                                 USE_DOT, ACC)
 
 
 @triton.jit
 def gru_course_backward_kernel(t0, steps, w, dhs, dhc, dxp, dhp, hs, sv, work, lengths, B, T, H, BB: tl.constexpr,
-                               BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
+                               BH: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
     for i in range(steps):
         gru_course_backward_rows(t0 - i, tl.program_id(0), w, dhs, dhc, dxp, dhp, hs, sv, work, lengths, B, T, H,
-                                 BB, BH, HP, USE_DOT, ACC)
+                                 BB, BH, BK, USE_DOT, ACC)
 
 
 @triton.jit
 def ln_lstm_forward_kernel(t0, steps, xp, w, gain_hh, gain_c, bias_c, hs, cs, sv, stats, lengths, B, T, H,
-                           BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                           BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
                            ACC: tl.constexpr, EPS_: tl.constexpr):
     for t in range(t0, t0 + steps):
         ln_lstm_forward_rows(t, tl.program_id(0), xp, w, gain_hh, gain_c, bias_c, hs, cs, sv, stats, lengths, B, T,
-                             H, BB, BH, HP, USE_DOT, ACC, EPS_)
+                             H, BB, BH, BK, USE_DOT, ACC, EPS_)
 
 
 @triton.jit
 def ln_lstm_backward_kernel(t0, steps, w, gain_hh, gain_c, bias_c, dhs, dcs, dhc, dcc, dxp, dhp, dy, hs, cs, sv,
-                            stats, lengths, B, T, H, BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr,
+                            stats, lengths, B, T, H, BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr,
                             USE_DOT: tl.constexpr, ACC: tl.constexpr):
     for i in range(steps):
         ln_lstm_backward_rows(t0 - i, tl.program_id(0), w, gain_hh, gain_c, bias_c, dhs, dcs, dhc, dcc, dxp, dhp,
-                              dy, hs, cs, sv, stats, lengths, B, T, H, BB, BH, HP, USE_DOT, ACC)
+                              dy, hs, cs, sv, stats, lengths, B, T, H, BB, BH, BK, USE_DOT, ACC)
 
 
 def _launch(kernel, mode: str, T: int, tiles: Tiles, forward: bool, *args, **const):
@@ -72,7 +72,7 @@ def _launch(kernel, mode: str, T: int, tiles: Tiles, forward: bool, *args, **con
 
 
 def _constants(tiles: Tiles, dtype) -> dict:
-    return dict(BB=tiles.BB, BH=tiles.BH, HP=tiles.HP, USE_DOT=tiles.use_dot,
+    return dict(BB=tiles.BB, BH=tiles.BH, BK=tiles.BK, USE_DOT=tiles.use_dot,
                 ACC=tl.float64 if dtype == torch.float64 else tl.float32)
 
 

@@ -6,7 +6,7 @@ A program owns whole rows: BB rows of the batch, every unit, walked in blocks of
 ``for j0`` loops below). Rows are independent, so the phases of a step need only the program's own
 ``tl.debug_barrier()``, never a grid barrier: the **persistent** launch (one program per batch tile,
 all T steps) and the **per-step** launch (one launch per step) call the same step functions. W_hh is
-read from memory (L2) in each step, since a program holds all of it.
+read from memory (L2) in each step, streamed in chunks of BK units, since a program needs all of it.
 
 Buffers as in ``fused_kernels`` (``hs, cs (B, T+1, H)``, ``xp, dxp, dhp (B, T, G*H)``), plus
 ``sv (B, T, NS, H)`` (saved activations), ``work (B, H)`` (scratch), ``stats (B, T, 5)``
@@ -20,52 +20,54 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.fused_cells import tanh
-from rnnkit.kernels.fused_kernels import _rows_times_w, _rows_times_wt
+from rnnkit.kernels.fused_kernels import _rows_times_w, _rows_times_wt, _w_block
 
 
 
 @triton.jit
-def _w_rows(w_ptr, k, j, H, ACC: tl.constexpr, HP: tl.constexpr):
-    """Gate k's rows of W_hh for units j: (BH, HP)."""
-    col = tl.arange(0, HP)
-    return tl.load(w_ptr + (k * H + j[:, None]) * H + col[None, :], mask=(j[:, None] < H) & (col[None, :] < H),
-                   other=0.0).to(ACC)
+def times_w_rows(src_ptr, row_stride, offset, b, mb, w_ptr, g, j, H, BB: tl.constexpr, BH: tl.constexpr,
+                 BK: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    """``sum_k src[b, offset + k] W_hh[g*H + j, k]``, a row vector times gate g's rows j: (BB, BH),
+    streamed in chunks of BK units."""
+    out = tl.zeros((BB, BH), ACC)
+    for k0 in range(0, H, BK):
+        k = k0 + tl.arange(0, BK)
+        v = tl.load(src_ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
+                    other=0.0).to(ACC)  # (BB, BK)
+        out += _rows_times_wt(v, _w_block(w_ptr, g, j, k, H, ACC), USE_DOT)
+    return out
 
 
 @triton.jit
-def _w_cols(w_ptr, k, j, H, ACC: tl.constexpr, HP: tl.constexpr):
-    """Gate k's block of W_hh, columns j: (HP, BH)."""
-    row = tl.arange(0, HP)
-    return tl.load(w_ptr + (k * H + row[:, None]) * H + j[None, :], mask=(row[:, None] < H) & (j[None, :] < H),
-                   other=0.0).to(ACC)
-
-
-@triton.jit
-def _row_all(ptr, b, mb, row_stride, offset, H, ACC: tl.constexpr, HP: tl.constexpr):
-    """``ptr[b * row_stride + offset + k]`` for every unit k: (BB, HP)."""
-    k = tl.arange(0, HP)
-    return tl.load(ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
-                   other=0.0).to(ACC)
+def times_w_cols(src_ptr, row_stride, offset, b, mb, w_ptr, g, j, H, BB: tl.constexpr, BH: tl.constexpr,
+                 BK: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    """``sum_k src[b, offset + k] W_hh[g*H + k, j]``, a row vector times gate g's block, columns j: (BB, BH)."""
+    out = tl.zeros((BB, BH), ACC)
+    for k0 in range(0, H, BK):
+        k = k0 + tl.arange(0, BK)
+        v = tl.load(src_ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
+                    other=0.0).to(ACC)
+        out += _rows_times_w(v, _w_block(w_ptr, g, k, j, H, ACC), USE_DOT)
+    return out
 
 
 # ---------------------------------------------------------------- the course's GRU (reset before the product)
 @triton.jit
 def gru_course_forward_rows(t, tile_b, xp_ptr, w_ptr, bhh_ptr, hs_ptr, sv_ptr, work_ptr, len_ptr, B, T, H,
-                            BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                            BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
                             ACC: tl.constexpr):
     """r, z = σ(x + W h_{t-1} + b);  n = tanh(x_n + W_hn (r * h_{t-1}) + b_hn);  h = (1 - z) n + z h_{t-1}.
     Saved: r, z, n."""
     b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
     mb = b < B
     alive = (t < tl.load(len_ptr + b, mask=mb, other=0))[:, None]
-    h_all = _row_all(hs_ptr, b, mb, (T + 1) * H, t * H, H, ACC, HP)  # (BB, HP)
     for j0 in range(0, H, BH):  # phase 1: the gates r, z and r * h_{t-1}
         j = j0 + tl.arange(0, BH)
         m2 = mb[:, None] & (j[None, :] < H)
         x = xp_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :]
-        r = tl.sigmoid(tl.load(x, mask=m2, other=0.0).to(ACC) + _rows_times_wt(h_all, _w_rows(w_ptr, 0, j, H, ACC, HP), USE_DOT)
+        r = tl.sigmoid(tl.load(x, mask=m2, other=0.0).to(ACC) + times_w_rows(hs_ptr, (T + 1) * H, t * H, b, mb, w_ptr, 0, j, H, BB, BH, BK, USE_DOT, ACC)
                        + tl.load(bhh_ptr + j, mask=j < H, other=0.0).to(ACC)[None, :])
-        z = tl.sigmoid(tl.load(x + H, mask=m2, other=0.0).to(ACC) + _rows_times_wt(h_all, _w_rows(w_ptr, 1, j, H, ACC, HP), USE_DOT)
+        z = tl.sigmoid(tl.load(x + H, mask=m2, other=0.0).to(ACC) + times_w_rows(hs_ptr, (T + 1) * H, t * H, b, mb, w_ptr, 1, j, H, BB, BH, BK, USE_DOT, ACC)
                        + tl.load(bhh_ptr + H + j, mask=j < H, other=0.0).to(ACC)[None, :])
         s = sv_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :]
         tl.store(s, r, mask=m2)
@@ -73,11 +75,10 @@ def gru_course_forward_rows(t, tile_b, xp_ptr, w_ptr, bhh_ptr, hs_ptr, sv_ptr, w
         h_prev = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + j[None, :], mask=m2, other=0.0)
         tl.store(work_ptr + b[:, None] * H + j[None, :], r * h_prev, mask=m2)
     tl.debug_barrier()
-    rh_all = _row_all(work_ptr, b, mb, H, 0, H, ACC, HP)  # r * h_{t-1}, every unit
-    for j0 in range(0, H, BH):  # phase 2: the candidate and the new state
+    for j0 in range(0, H, BH):  # phase 2: the candidate (W_hn times r * h_{t-1}) and the new state
         j = j0 + tl.arange(0, BH)
         m2 = mb[:, None] & (j[None, :] < H)
-        a_n = _rows_times_wt(rh_all, _w_rows(w_ptr, 2, j, H, ACC, HP), USE_DOT) \
+        a_n = times_w_rows(work_ptr, H, 0, b, mb, w_ptr, 2, j, H, BB, BH, BK, USE_DOT, ACC) \
             + tl.load(bhh_ptr + 2 * H + j, mask=j < H, other=0.0).to(ACC)[None, :]
         n = tanh(tl.load(xp_ptr + (b[:, None] * T + t) * (3 * H) + 2 * H + j[None, :], mask=m2, other=0.0).to(ACC) + a_n)
         s = sv_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :]
@@ -91,7 +92,7 @@ def gru_course_forward_rows(t, tile_b, xp_ptr, w_ptr, bhh_ptr, hs_ptr, sv_ptr, w
 
 @triton.jit
 def gru_course_backward_rows(t, tile_b, w_ptr, dhs_ptr, dhc_ptr, dxp_ptr, dhp_ptr, hs_ptr, sv_ptr, work_ptr, len_ptr,
-                             B, T, H, BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, USE_DOT: tl.constexpr,
+                             B, T, H, BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
                              ACC: tl.constexpr):
     b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
     mb = b < B
@@ -113,11 +114,10 @@ def gru_course_backward_rows(t, tile_b, w_ptr, dhs_ptr, dhc_ptr, dxp_ptr, dhp_pt
         tl.store(dhp_ptr + g + 2 * H, dn, mask=m2)
         tl.store(work_ptr + b[:, None] * H + j[None, :], tl.where(alive, dh * z, dh), mask=m2)
     tl.debug_barrier()
-    dn_all = _row_all(dhp_ptr, b, mb, T * 3 * H, t * 3 * H + 2 * H, H, ACC, HP)
     for j0 in range(0, H, BH):  # phase 2: through r: d(r * h_{t-1}) = dn W_hn
         j = j0 + tl.arange(0, BH)
         m2 = mb[:, None] & (j[None, :] < H)
-        drh = _rows_times_w(dn_all, _w_cols(w_ptr, 2, j, H, ACC, HP), USE_DOT)
+        drh = times_w_cols(dhp_ptr, T * 3 * H, t * 3 * H + 2 * H, b, mb, w_ptr, 2, j, H, BB, BH, BK, USE_DOT, ACC)
         r = tl.load(sv_ptr + (b[:, None] * T + t) * (3 * H) + j[None, :], mask=m2, other=0.0)
         h_prev = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + j[None, :], mask=m2, other=0.0)
         dr = tl.where(alive, drh * h_prev * r * (1.0 - r), 0.0)
@@ -127,13 +127,11 @@ def gru_course_backward_rows(t, tile_b, w_ptr, dhs_ptr, dhc_ptr, dxp_ptr, dhp_pt
         w = work_ptr + b[:, None] * H + j[None, :]
         tl.store(w, tl.load(w, mask=m2, other=0.0) + tl.where(alive, drh * r, 0.0), mask=m2)
     tl.debug_barrier()
-    dr_all = _row_all(dhp_ptr, b, mb, T * 3 * H, t * 3 * H, H, ACC, HP)
-    dz_all = _row_all(dhp_ptr, b, mb, T * 3 * H, t * 3 * H + H, H, ACC, HP)
     for j0 in range(0, H, BH):  # phase 3: dL/dh_{t-1} whole
         j = j0 + tl.arange(0, BH)
         m2 = mb[:, None] & (j[None, :] < H)
-        rec = _rows_times_w(dr_all, _w_cols(w_ptr, 0, j, H, ACC, HP), USE_DOT) \
-            + _rows_times_w(dz_all, _w_cols(w_ptr, 1, j, H, ACC, HP), USE_DOT)
+        rec = times_w_cols(dhp_ptr, T * 3 * H, t * 3 * H, b, mb, w_ptr, 0, j, H, BB, BH, BK, USE_DOT, ACC) \
+            + times_w_cols(dhp_ptr, T * 3 * H, t * 3 * H + H, b, mb, w_ptr, 1, j, H, BB, BH, BK, USE_DOT, ACC)
         tl.store(dhc_ptr + b[:, None] * H + j[None, :],
                  tl.load(work_ptr + b[:, None] * H + j[None, :], mask=m2, other=0.0) + rec, mask=m2)
     tl.debug_barrier()

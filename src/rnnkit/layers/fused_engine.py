@@ -7,6 +7,8 @@ triton, so rnnkit runs without it); ``run_fused`` has the contract of ``Recurren
 
 from __future__ import annotations
 
+import importlib.util
+
 import torch
 from torch import nn
 
@@ -38,11 +40,7 @@ def fused_spec(cell: RecurrentCell):
 
 
 def triton_available() -> bool:
-    try:
-        import triton  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("triton") is not None
 
 
 def unit_parameters(cell: RecurrentCell, like: torch.Tensor) -> torch.Tensor:
