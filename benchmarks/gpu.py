@@ -70,7 +70,7 @@ BUDGET_S = {"standard": 170, "variants": 190, "scan": 45, "bf16": 40, "sample": 
 GRID = {"full": ((1, 8, 64, 256), (256, 512, 1024), (256, 1024)), "quick": ((1, 8, 64), (512,), (256,)),
         "smoke": ((2,), (8,), (4,))}
 SCAN_T = {"full": (512, 4096, 16384), "quick": (512, 4096), "smoke": (4,)}
-E2E_FLAGS = ("--hidden 512 --layers 2 --embedding 64 --dropout 0.2 --batch-size 128 --seq-len 128 --lr 3e-3 "
+E2E_FLAGS = ("--hidden 1024 --layers 2 --embedding 64 --dropout 0.3 --batch-size 64 --seq-len 128 --lr 2e-3 "
              "--time 60 --steps 100000 --eval-every 500 --eval-windows 256 --sample-every 0 --device cuda")
 
 
