@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_NAMES, INIT_NAMES, opt
+from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, INIT_NAMES, opt
 
 
 @dataclass
@@ -27,8 +27,7 @@ class ClassifierConfig:
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
                     choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan",
-                      choices=ENGINE_NAMES)
+    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
 
 
 @dataclass
@@ -45,8 +44,7 @@ class ForecasterConfig:
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
                     choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid, the scan for mingru/minlstm), loop (readable), torch, scan",
-                      choices=ENGINE_NAMES)
+    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
 
 
 @dataclass
@@ -67,5 +65,4 @@ class Seq2SeqConfig:
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
                     choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch",
-                      choices=ENGINE_NAMES)
+    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)

@@ -36,6 +36,10 @@ def registry(module: str, name: str):
 
 CELL_NAMES, INIT_NAMES = registry("rnnkit.cells", "CELLS"), registry("rnnkit.cells", "INITS")
 ENGINE_NAMES = registry("rnnkit.layers", "ENGINES")
+ENGINE_HELP = ("how the recurrence runs: auto (on a CPU torch's kernel where valid, the scan for mingru/minlstm, "
+               "else the loop; on a GPU by shape: the persistent fused kernel, cuDNN or the per-step fused kernel), "
+               "loop (readable), torch, scan, fused (rnnkit's Triton kernels on a GPU; as auto on a CPU), "
+               "fused-step, fused-persistent")
 OPTIMIZER_NAMES, SCHEDULE_NAMES = registry("rnnkit.train.optim", "OPTIMIZERS"), registry("rnnkit.train.optim", "SCHEDULES")
 FRACTION = dict(above=0.0, below=1.0)  # an open interval: some of the data, never none or all
 DROPOUT = dict(low=0.0, below=1.0)
@@ -58,8 +62,7 @@ class ModelConfig:
                                    above=0.0)
     forget_bias: float = opt(1.0, "forget-gate bias for cells with a forget gate (LSTM family; the GRU's update gate)")
     tau: float = opt(2.0, "time constant of the MTRNN's leaky units (mtrnn only)", low=1.0)
-    engine: str = opt("auto", "auto (torch's fused kernel where valid, the parallel scan for mingru/minlstm, "
-                      "else the loop), loop (readable), torch, scan", choices=ENGINE_NAMES)
+    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnkit.tasks.configs import training_flags
-from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_NAMES, FRACTION, INIT_NAMES, opt
+from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, FRACTION, INIT_NAMES, opt
 
 TASKS = ("isolated", "connected")
 
@@ -28,7 +28,7 @@ class SpeechModelConfig:
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
                     choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's kernel where valid), loop (readable), torch, scan", choices=ENGINE_NAMES)
+    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
 
 
 @dataclass
