@@ -272,7 +272,8 @@ class Bench:
             m = row["ms"]
             return [row["cell"], row["B"], row["H"], row["T"], row["pass"], fmt_ms(m.get("cudnn")),
                     fmt_ms(m.get("torch")), *(fmt_ms(m.get(e)) for e in FUSED),
-                    *(fmt_x(speedup(m.get("cudnn"), m.get(e))) for e in FUSED), row["auto"], row["fastest"], target(row)]
+                    *(fmt_x(speedup(m.get("cudnn"), m.get(e))) for e in FUSED), row["auto"], row["fastest"],
+                    target(row)]
 
         columns = ["cell", "B", "H", "T", "pass", "cuDNN ms", "rnnkit torch ms", "fused-step ms", "fused-persistent ms",
                    "step vs cuDNN", "persistent vs cuDNN", "auto ran", "fastest", "target"]
@@ -357,7 +358,7 @@ class Bench:
         print(f"char-LM: {V} symbols, embedding {E}, {L} x {H} units, batch {B} x {T} characters, Adam; "
               f"steps/s over up to {self.args.cap * 5:g} s after 3 warm-up steps")
         table_header(["cell", "engine", "engine ran", "fp32 steps/s", "bf16 steps/s", "bf16 vs fp32"])
-        setups = [("lstm", "auto"), ("ln-lstm", "auto")] + [(c, "fused") for c in ("lstm", "ln-lstm") if "fused" in ENGINES]
+        setups = [(cell, engine) for engine in ("auto", "fused") for cell in ("lstm", "ln-lstm") if engine in ENGINES]
         rows = []
         for cell, engine in setups:
             if time.monotonic() > self.deadline:
@@ -368,7 +369,8 @@ class Bench:
                 torch.manual_seed(0)
                 config = ModelConfig(cell=cell, hidden=H, layers=L, embedding=E, engine=engine)
                 tokens = torch.randint(V, (B, T + 1), device=self.device)
-                autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+                bf16 = precision == "bf16"
+                autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
                 def step():
                     with autocast:
@@ -380,7 +382,7 @@ class Bench:
                 try:
                     model = CharLM(V, config).to(self.device)
                     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-                    for _ in range(3):
+                    for _ in range(1 if self.args.smoke else 3):
                         step()
                     n, start = 0, time.perf_counter()
                     while n < 2 or (time.perf_counter() - start < self.args.cap * 5 and n < 500):
