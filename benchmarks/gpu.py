@@ -47,6 +47,7 @@ import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from contextlib import nullcontext  # noqa: E402
 from itertools import product  # noqa: E402
@@ -137,6 +138,26 @@ class Bench:
         self.cuda = self.device.type == "cuda"
         self.lstm_ref: dict = {}  # (B, H, T, pass) -> cuDNN LSTM's ms, shared by the two engine sections
         self.deadline = float("inf")
+        self.results: dict = {}  # what --json writes, after every section (and by the watchdog)
+        self.running: tuple[str, float] | None = None  # (what, since when) while a measurement runs
+
+    def save(self) -> None:
+        if self.args.json:
+            Path(self.args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.args.json).write_text(json.dumps(self.results, indent=1, default=str))
+
+    def watchdog(self) -> None:
+        """A kernel that never returns (a grid barrier waiting for a program that is not resident) would hang
+        the run: after ``--hang`` seconds on one measurement, say which, save what was measured, and exit 3."""
+        while True:
+            time.sleep(1.0)
+            running = self.running
+            if running and time.monotonic() - running[1] > self.args.hang:
+                print(f"\nerror: {running[0]} has run for more than {self.args.hang:g} s: stopping (a hung kernel?)",
+                      flush=True)
+                self.results["hung"] = running[0]
+                self.save()
+                os._exit(3)
 
     # ------------------------------------------------------------------ timing
     def once(self, fn) -> float:
@@ -205,7 +226,9 @@ class Bench:
             row = {"cell": name, "B": B, "H": H, "T": T, "pass": "fwd+bwd" if backward else "fwd", "ms": {},
                    "errors": dict(errors)}
             for engine, (call, params) in runs.items():
+                self.running = (f"{name} with {engine}, B={B} H={H} T={T} {row['pass']}", time.monotonic())
                 row["ms"][engine], why = self.ms(self.pass_fn(call, x, backward, params, dy))
+                self.running = None
                 if why:
                     row["errors"][engine] = why
             row["auto"] = self.auto_pick(cell, x, backward)
@@ -333,7 +356,9 @@ class Bench:
                     break
                 row = {"B": B, "H": H, "T": T, "pass": "fwd+bwd" if backward else "fwd", "ms": {}, "errors": {}}
                 for name, (call, params) in runs.items():
+                    self.running = (f"{name}, B={B} H={H} T={T} {row['pass']}", time.monotonic())
                     row["ms"][name], why = self.ms(self.pass_fn(call, x, backward, params, dy))
+                    self.running = None
                     if why:
                         row["errors"][name] = why
                 m = row["ms"]
@@ -474,6 +499,7 @@ def main(argv=None) -> int:
     ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every section's time budget")
     ap.add_argument("--corpus", help="tinyshakespeare's input.txt (default: ../shared/data/tinyshakespeare)")
     ap.add_argument("--e2e-flags", default="", help=f"more flags for the e2e run (last wins), after: {E2E_FLAGS}")
+    ap.add_argument("--hang", type=float, default=120.0, help="seconds after which one measurement counts as hung")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default; 1 with --smoke)")
     args = ap.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -494,7 +520,8 @@ def main(argv=None) -> int:
     if not bench.cuda:
         print("no CUDA device: timings below are CPU timings of tiny shapes (they prove the script runs, "
               "nothing about speed)")
-    results = {"versions": info, "size": bench.size, "argv": sys.argv[1:]}
+    results = bench.results = {"versions": info, "size": bench.size, "argv": sys.argv[1:]}
+    threading.Thread(target=bench.watchdog, daemon=True).start()
     for name in sections:
         print(f"\n## {TITLES[name]}\n", flush=True)
         budget = BUDGET_S[name] * args.budget_scale * (0.4 if args.quick and name != "e2e" else 1.0)
@@ -503,9 +530,8 @@ def main(argv=None) -> int:
         results[name] = getattr(bench, name)()
         results[name]["section_s"] = time.perf_counter() - start
         print(f"\n({name}: {results[name]['section_s']:.0f} s)", flush=True)
+        bench.save()
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
         print(f"\nwrote {args.json}")
     return 0
 
