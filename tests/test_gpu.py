@@ -40,6 +40,17 @@ B_FULL, F_FULL, H_FULL, T_FULL = 8, 256, 512, 64
 DEVICE = "cuda"
 
 
+@pytest.fixture(autouse=True)
+def stop_a_hung_kernel():
+    """The persistent kernel's grid barrier waits forever if a program is not resident: rather than hang the
+    suite, print every thread's traceback (naming the test) and exit after 5 minutes in one test."""
+    import faulthandler
+
+    faulthandler.dump_traceback_later(300, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
 def fused_helpers():
     """tests/test_fused.py's cell list and its run-and-differentiate helper (imported here, not copied)."""
     pytest.importorskip("triton")
