@@ -42,11 +42,6 @@ if "--smoke" in sys.argv:  # before triton is imported: the fused kernels run on
 
 import argparse  # noqa: E402
 import importlib.util  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from contextlib import nullcontext  # noqa: E402
@@ -60,8 +55,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if importlib.util.find_spec("rnnkit") is None:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT / "src"))
 
+import gpu_training  # noqa: E402  (beside this script)
+from gpu_timing import Timer, fmt_ms, fmt_x, one_line, speedup, table_header, versions  # noqa: E402
 from rnnkit.cells import make_cell  # noqa: E402
-from rnnkit.layers import ENGINES, Recurrent  # noqa: E402
+from rnnkit.layers import Recurrent  # noqa: E402
 
 STANDARD = {"lstm": nn.LSTM, "gru": nn.GRU, "elman": nn.RNN}
 VARIANTS = ("simple-lstm", "peephole-lstm", "coupled-lstm", "gru-course", "mtrnn", "ln-lstm")
@@ -71,24 +68,6 @@ BUDGET_S = {"standard": 170, "variants": 190, "scan": 45, "bf16": 40, "sample": 
 GRID = {"full": ((1, 8, 64, 256), (256, 512, 1024), (256, 1024)), "quick": ((1, 8, 64), (512,), (256,)),
         "smoke": ((2,), (8,), (4,))}
 SCAN_T = {"full": (512, 4096, 16384), "quick": (512, 4096), "smoke": (4,)}
-E2E_FLAGS = ("--hidden 1024 --layers 2 --embedding 64 --dropout 0.3 --batch-size 64 --seq-len 128 --lr 2e-3 "
-             "--time 60 --steps 100000 --eval-every 500 --eval-windows 256 --sample-every 0 --device cuda")
-
-
-def versions(device: torch.device) -> dict:
-    try:
-        import triton
-
-        triton_version = triton.__version__
-    except ImportError:
-        triton_version = "not installed"
-    return {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
-            "torch": torch.__version__, "triton": triton_version, "cuda": torch.version.cuda,
-            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-            "tf32_cudnn": torch.backends.cudnn.allow_tf32, "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
-            "triton_interpret": os.environ.get("TRITON_INTERPRET") == "1", "fused_engine": "fused-step" in ENGINES}
-
-
 TITLES = {"standard": "standard cells: the fused engine against cuDNN",
           "variants": "variant cells: the fused engine against the readable loop and cuDNN's LSTM",
           "scan": "minGRU/minLSTM Triton scan against cuDNN's GRU",
@@ -97,110 +76,12 @@ TITLES = {"standard": "standard cells: the fused engine against cuDNN",
           "e2e": "end to end: tinyshakespeare char-LM, 60 s of training on one GPU"}
 
 
-def one_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0] if text else ''}"[:200]
+class Bench(Timer):
+    """The engine sections (standard, variants, scan); the training ones are in gpu_training."""
 
-
-def fmt_ms(v) -> str:
-    return "—" if v is None else f"{v:,.2f}"
-
-
-def speedup(reference, t) -> float | None:
-    return None if reference is None or t is None else reference / t
-
-
-def fmt_x(r) -> str:
-    return "—" if r is None else f"{r:.2f}×"
-
-
-def table_header(columns: list[str]) -> None:
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns), flush=True)
-
-
-def find_corpus(given: str | None) -> Path | None:
-    """tinyshakespeare: --corpus, else the shared data folder beside the repository (or inside it)."""
-    candidates = [Path(given)] if given else [ROOT.parent / "shared/data/tinyshakespeare/input.txt",
-                                              ROOT / "shared/data/tinyshakespeare/input.txt"]
-    return next((p.resolve() for p in candidates if p.is_file()), None)
-
-
-def rnnkit_cli(*args, env=None, timeout=900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rnnkit.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})})
-
-
-class Bench:
     def __init__(self, args):
-        self.args, self.size = args, "smoke" if args.smoke else "quick" if args.quick else "full"
-        self.device = torch.device("cpu" if args.smoke or not torch.cuda.is_available() else "cuda")
-        self.cuda = self.device.type == "cuda"
+        super().__init__(args)
         self.lstm_ref: dict = {}  # (B, H, T, pass) -> cuDNN LSTM's ms, shared by the two engine sections
-        self.deadline = float("inf")
-        self.results: dict = {}  # what --json writes, after every section (and by the watchdog)
-        self.running: tuple[str, float] | None = None  # (what, since when) while a measurement runs
-
-    def save(self) -> None:
-        if self.args.json:
-            Path(self.args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(self.args.json).write_text(json.dumps(self.results, indent=1, default=str))
-
-    def watchdog(self) -> None:
-        """A kernel that never returns (a grid barrier waiting for a program that is not resident) would hang
-        the run: after ``--hang`` seconds on one measurement, say which, save what was measured, and exit 3."""
-        while True:
-            time.sleep(1.0)
-            running = self.running
-            if running and time.monotonic() - running[1] > self.args.hang:
-                print(f"\nerror: {running[0]} has run for more than {self.args.hang:g} s: stopping (a hung kernel?)",
-                      flush=True)
-                self.results["hung"] = running[0]
-                self.save()
-                os._exit(3)
-
-    # ------------------------------------------------------------------ timing
-    def once(self, fn) -> float:
-        if self.cuda:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            end.synchronize()
-            return start.elapsed_time(end) / 1000
-        t = time.perf_counter()
-        fn()
-        return time.perf_counter() - t
-
-    def ms(self, fn) -> tuple[float | None, str | None]:
-        """Median milliseconds of ``fn()`` after two warm-up calls (the second one timed too), or (None, why)
-        when it cannot run (an invalid shape for this engine, out of memory)."""
-        try:
-            if not self.args.smoke:  # the interpreter compiles nothing: one call is warm-up enough there
-                self.once(fn)  # compilation, allocator
-            first = self.once(fn)
-            n = max(1, min(self.args.repeats, int(self.args.cap / max(first, 1e-9))))
-            return 1000 * statistics.median([first] + [self.once(fn) for _ in range(n - 1)]), None
-        except torch.cuda.OutOfMemoryError:
-            torch.cuda.empty_cache()
-            return None, "out of memory"
-        except Exception as e:  # noqa: BLE001 - an engine that cannot run this shape is reported, not fatal
-            return None, one_line(e)
-
-    @staticmethod
-    def pass_fn(call, x: torch.Tensor, backward: bool, params, dy: torch.Tensor):
-        """A forward (no_grad, inference) or a forward+backward (input and weight gradients, as in training)."""
-        def forward():
-            with torch.no_grad():
-                call(x)
-
-        def forward_backward():
-            x.grad = None
-            for p in params:
-                p.grad = None
-            call(x).backward(dy)
-
-        return forward_backward if backward else forward
 
     # ------------------------------------------------------------------ the engines, shape by shape
     def engine_rows(self, name: str, B: int, H: int, T: int, engines) -> list[dict]:
@@ -375,117 +256,7 @@ class Bench:
             print(f"- could not run {line}")
         return {"B": B, "H": H, "rows": rows}
 
-    def bf16(self) -> dict:
-        from rnnkit.models.language_model import CharLM
-        from rnnkit.train.config import ModelConfig
 
-        V, E, H, L, B, T = (65, 4, 8, 1, 2, 4) if self.size == "smoke" else (65, 64, 384, 2, 64, 128)
-        print(f"char-LM: {V} symbols, embedding {E}, {L} x {H} units, batch {B} x {T} characters, Adam; "
-              f"steps/s over up to {self.args.cap * 5:g} s after 3 warm-up steps")
-        table_header(["cell", "engine", "engine ran", "fp32 steps/s", "bf16 steps/s", "bf16 vs fp32"])
-        setups = [(cell, engine) for engine in ("auto", "fused") for cell in ("lstm", "ln-lstm") if engine in ENGINES]
-        rows = []
-        for cell, engine in setups:
-            if time.monotonic() > self.deadline:
-                print(f"- {cell} {engine}: skipped past the section's time budget")
-                continue
-            row = {"cell": cell, "engine": engine, "steps_per_s": {}, "engine_used": None}
-            for precision in ("fp32", "bf16"):
-                torch.manual_seed(0)
-                config = ModelConfig(cell=cell, hidden=H, layers=L, embedding=E, engine=engine)
-                tokens = torch.randint(V, (B, T + 1), device=self.device)
-                bf16 = precision == "bf16"
-                autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
-
-                def step():
-                    with autocast:
-                        _, loss, _ = model(tokens[:, :-1], tokens[:, 1:])
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
-
-                try:
-                    model = CharLM(V, config).to(self.device)
-                    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-                    for _ in range(1 if self.args.smoke else 3):
-                        step()
-                    n, start = 0, time.perf_counter()
-                    while n < 2 or (time.perf_counter() - start < self.args.cap * 5 and n < 500):
-                        step()
-                        n += 1
-                        if self.cuda and n % 10 == 0:
-                            torch.cuda.synchronize()
-                    if self.cuda:
-                        torch.cuda.synchronize()
-                    row["steps_per_s"][precision] = n / (time.perf_counter() - start)
-                    row["engine_used"] = model.rnn.layers[0].engine_used
-                except Exception as e:  # noqa: BLE001 - this engine does not take this cell
-                    row["steps_per_s"][precision] = None
-                    print(f"- {cell} with engine {engine}, {precision}: could not run: {one_line(e)[:160]}")
-            s = row["steps_per_s"]
-            rate = lambda v: "—" if v is None else f"{v:,.1f}"  # noqa: E731
-            print(f"| {cell} | {engine} | {row['engine_used']} | {rate(s['fp32'])} | {rate(s['bf16'])} | "
-                  f"{fmt_x(speedup(s['bf16'], s['fp32']) if s['fp32'] and s['bf16'] else None)} |", flush=True)
-            rows.append(row)
-        return {"rows": rows}
-
-    def sample(self) -> dict:
-        if not self.cuda:
-            return self.skip("needs CUDA: the checkpoint is trained on the GPU")
-        with tempfile.TemporaryDirectory() as tmp:
-            corpus, run = Path(tmp) / "corpus.txt", Path(tmp) / "run"
-            corpus.write_text("the cat sat on the mat.\n" * 200)
-            start = time.perf_counter()
-            train = rnnkit_cli("train", "--corpus", corpus, "--out", run, "--device", "cuda", "--hidden", "64",
-                               "--layers", "2", "--steps", "100", "--lr", "0.01", "--sample-every", "0",
-                               "--eval-windows", "8", "--eval-window", "32", "--seq-len", "32")
-            train_s = time.perf_counter() - start
-            start = time.perf_counter()  # a process that sees no GPU at all
-            sample = rnnkit_cli("sample", "--checkpoint", run, "--device", "cpu", "--prime", "the ", "--length", "30",
-                                "--temperature", "0", env={"CUDA_VISIBLE_DEVICES": ""})
-            sample_s = time.perf_counter() - start
-        text = sample.stdout.strip().splitlines()[0] if sample.stdout.strip() else ""
-        ok = train.returncode == 0 and sample.returncode == 0 and text.startswith("the ")
-        table_header(["train on cuda (100 steps)", "sample on cpu", "text", "result"])
-        print(f"| {train_s:.1f} s (exit {train.returncode}) | {sample_s:.1f} s (exit {sample.returncode}) | "
-              f"{text[:40]!r} | {'ok' if ok else 'FAILED'} |")
-        if not ok:
-            print((train.stderr + sample.stderr)[-1500:])
-        return {"train_s": train_s, "sample_s": sample_s, "text": text, "ok": ok}
-
-    def e2e(self) -> dict:
-        if not self.cuda:
-            return self.skip("needs CUDA: 60 s of training on one GPU")
-        corpus = find_corpus(self.args.corpus)
-        if corpus is None:
-            return self.skip("tinyshakespeare not found: give --corpus .../tinyshakespeare/input.txt")
-        torch.cuda.empty_cache()  # the training process needs the memory this one cached
-        with tempfile.TemporaryDirectory() as tmp:
-            flags = E2E_FLAGS.split() + self.args.e2e_flags.split()
-            shown = f"rnnkit train --corpus {corpus} {' '.join(flags)}"
-            print(f"`{shown}`")
-            start = time.perf_counter()
-            proc = rnnkit_cli("train", "--corpus", corpus, *flags, "--out", Path(tmp) / "run")
-            wall = time.perf_counter() - start
-            records = [json.loads(line) for line in (Path(tmp) / "run/metrics.jsonl").read_text().splitlines()] \
-                if (Path(tmp) / "run/metrics.jsonl").exists() else []
-        vals = [r["val_loss"] for r in records if "val_loss" in r]
-        steps = max((r["step"] for r in records), default=0)
-        elapsed = max((r.get("elapsed", 0.0) for r in records), default=0.0)
-        final, best = (vals[-1], min(vals)) if vals else (None, None)
-        met = final is not None and final <= 1.40
-        table_header(["steps", "training s", "command wall s", "final validation loss", "best", "target ≤ 1.40"])
-        fmt = lambda v: "—" if v is None else f"{v:.4f}"  # noqa: E731
-        print(f"| {steps} | {elapsed:.1f} | {wall:.1f} | {fmt(final)} | {fmt(best)} | {'met' if met else 'unmet'} |")
-        if proc.returncode != 0:
-            print(f"- rnnkit train exited {proc.returncode}: {proc.stderr[-1500:]}")
-        return {"command": shown, "steps": steps, "elapsed_s": elapsed, "wall_s": wall, "final_val_loss": final,
-                "best_val_loss": best, "met": met, "exit": proc.returncode}
-
-    @staticmethod
-    def skip(reason: str) -> dict:
-        print(f"skipped: {reason}")
-        return {"skipped": reason}
 
 
 def main(argv=None) -> int:
@@ -498,7 +269,9 @@ def main(argv=None) -> int:
     ap.add_argument("--cap", type=float, default=0.5, help="seconds of timed calls per measurement, about")
     ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every section's time budget")
     ap.add_argument("--corpus", help="tinyshakespeare's input.txt (default: ../shared/data/tinyshakespeare)")
-    ap.add_argument("--e2e-flags", default="", help=f"more flags for the e2e run (last wins), after: {E2E_FLAGS}")
+    ap.add_argument("--e2e-flags", default="",
+                    help=f"more flags for the e2e run, as --e2e-flags='...' (the last one wins), after: "
+                    f"{gpu_training.E2E_FLAGS}")
     ap.add_argument("--hang", type=float, default=120.0, help="seconds after which one measurement counts as hung")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default; 1 with --smoke)")
     args = ap.parse_args(argv)
@@ -527,7 +300,8 @@ def main(argv=None) -> int:
         budget = BUDGET_S[name] * args.budget_scale * (0.4 if args.quick and name != "e2e" else 1.0)
         bench.deadline = float("inf") if args.smoke else time.monotonic() + budget
         start = time.perf_counter()
-        results[name] = getattr(bench, name)()
+        section = getattr(bench, name, None) or (lambda: getattr(gpu_training, name)(bench))
+        results[name] = section()
         results[name]["section_s"] = time.perf_counter() - start
         print(f"\n({name}: {results[name]['section_s']:.0f} s)", flush=True)
         bench.save()
