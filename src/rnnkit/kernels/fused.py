@@ -62,10 +62,15 @@ def persistent_tiles(B: int, H: int, device: torch.device, gates: int) -> Tiles 
 
     Under the interpreter programs run one after another, so a barrier would wait forever unless there is
     one program: a single tile covering the whole batch and every unit."""
-    HP = _pow2(H)
     if not torch.device(device).type == "cuda":
+        HP = _pow2(H)
         return Tiles(_pow2(B), HP, HP, HP, False, (1,))
-    sms = torch.cuda.get_device_properties(device).multi_processor_count
+    return persistent_tiles_for(B, H, gates, torch.cuda.get_device_properties(device).multi_processor_count)
+
+
+def persistent_tiles_for(B: int, H: int, gates: int, sms: int) -> Tiles | None:
+    """The persistent tiles on a GPU with ``sms`` multiprocessors (132 on an H100 SXM)."""
+    HP = _pow2(H)
     BB = _pow2(B) if B <= 8 else 16
     n_b = triton.cdiv(B, BB)
     BH = 16 if BB >= 16 else 1
