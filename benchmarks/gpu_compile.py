@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
+os.environ.pop("TRITON_INTERPRET", None)  # compile for the GPU, never interpret (nothing is run here)
 
 import triton  # noqa: E402
 import triton.language as tl  # noqa: E402
