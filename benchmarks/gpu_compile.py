@@ -105,6 +105,18 @@ def jobs(cells: list[str], shapes: list[tuple[int, int]], sms: int):
                     yield (name, f"{mode} ({direction})", B, H, tiles, fn, const, tiles.warps)
 
 
+def scan_jobs():
+    """The min-cells' chunked scan (rnnkit.kernels.scan_triton), forward and backward, at its default tiles."""
+    from types import SimpleNamespace
+
+    from rnnkit.kernels import scan_triton as S
+
+    tiles = SimpleNamespace(BB=S.BLOCK_T, BH=S.BLOCK_H)  # printed as "BLOCK_T x BLOCK_H"
+    const = dict(ACC=tl.float32, BLOCK_T=S.BLOCK_T, BLOCK_H=S.BLOCK_H)
+    for direction, fn in (("forward", S._scan_forward), ("backward", S._scan_backward)):
+        yield ("mingru/minlstm", f"scan ({direction})", "any", "any", tiles, fn, const, 4)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", type=int, default=90, help="CUDA compute capability x10 (90: H100)")
@@ -118,6 +130,7 @@ def main(argv=None) -> int:
     todo = list(jobs(cells, grid if args.all else [(8, 512), (64, 512)], args.sms))
     if not args.all and not args.cells:
         todo += [j for j in jobs(["lstm"], grid, args.sms) if (j[2], j[3]) not in ((8, 512), (64, 512))]
+    todo += list(scan_jobs())
     print(f"triton {triton.__version__}, target sm_{args.arch} with {args.sms} SMs; {len(todo)} kernels\n")
     print("| cell | kernel | B | H | tile BB x BH, warps | registers/thread | spilled (local bytes) | shared bytes | compile s |")
     print("|---|---|---|---|---|---|---|---|---|")
