@@ -80,9 +80,10 @@ def cmd_eval(args) -> int:
             print(f"    {name}: {out}   [reference: {refs[0]}]")
     print(f"sacrebleu: {s['signature']} (CIDEr is not computed)")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"data": d.data, "split": args.split, "checkpoint": args.checkpoint, "images": len(names),
-                       "scores": results}, f, indent=2)
+        from rnnkit.train.files import write_text
+
+        write_text(args.json, json.dumps({"data": d.data, "split": args.split, "checkpoint": args.checkpoint,
+                                          "images": len(names), "scores": results}, indent=2))
     return 0
 
 

@@ -63,8 +63,10 @@ def cmd_eval(args) -> int:
                 print(format_confusion([*DIGITS, "-"], s["confusion"]))
         results[f"beam{beam}"] = s
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"checkpoint": args.checkpoint, "task": d.task, "holdout": d.holdout, **results}, f, indent=2)
+        from rnnkit.train.files import write_text
+
+        write_text(args.json, json.dumps({"checkpoint": args.checkpoint, "task": d.task, "holdout": d.holdout, **results},
+                                         indent=2))
     return 0
 
 
