@@ -101,6 +101,8 @@ def jobs(cells: list[str], shapes: list[tuple[int, int]], sms: int):
                 const = _constants(spec, tiles, tl.float32)
                 fns = (K.forward_step_kernel, K.backward_step_kernel) if mode == "step" else \
                     (K.forward_persistent_kernel, K.backward_persistent_kernel)
+                if mode == "persistent":
+                    const = {**const, "BARRIER": True}
                 for direction, fn in zip(("forward", "backward"), fns):
                     yield (name, f"{mode} ({direction})", B, H, tiles, fn, const, tiles.warps)
 

@@ -41,6 +41,7 @@ def run_and_grad(module_fn, cell, x, state, lengths):
 
 
 def assert_engines_agree(name, engine, B=3, T=5, F=4, H=6, lengths=True, dtype=torch.float64, atol=1e-10, **opts):
+    """``engine``: an engine name, or ``resident:<SMs>`` for the persistent kernel's tiles on such a GPU."""
     torch.manual_seed(0)
     cell = make_cell(name, F, H, **opts).to(dtype)
     x = torch.randn(B, T, F, dtype=dtype)
@@ -49,9 +50,12 @@ def assert_engines_agree(name, engine, B=3, T=5, F=4, H=6, lengths=True, dtype=t
     if lengths:
         lens[0] = T
     ref = run_and_grad(Recurrent(cell, engine="loop"), cell, x, state, lens)
-    fused_layer = Recurrent(cell, engine=engine)
-    got = run_and_grad(fused_layer, cell, x, state, lens)
-    assert fused_layer.engine_used == engine
+    if engine.startswith("resident:"):
+        got = run_and_grad(lambda x, s, n: fused_engine.run_fused(cell, x, s, n, engine), cell, x, state, lens)
+    else:
+        fused_layer = Recurrent(cell, engine=engine)
+        got = run_and_grad(fused_layer, cell, x, state, lens)
+        assert fused_layer.engine_used == engine
     assert len(got) == len(ref)
     for i, (a, b) in enumerate(zip(got, ref)):  # outputs, final state(s), grads of x, state(s), parameters
         torch.testing.assert_close(a, b, atol=atol, rtol=0, msg=lambda m: f"{name} {engine} tensor {i}: {m}")
@@ -77,6 +81,19 @@ def test_whole_row_cells_over_several_programs_and_unit_blocks(name, engine):
     """The cells whose step needs a whole row (r before W_hn; layer norms): 2 programs of 16 rows, 2 blocks
     of 32 units, tl.dot tiles, in both launches."""
     assert_engines_agree(name, engine, B=17, T=3, F=3, H=40, atol=1e-9)
+
+
+@pytest.mark.parametrize("B", [8, 20], ids=["small-batch", "dot-tiles"])
+@pytest.mark.parametrize("name", ["elman", "mtrnn", "simple-lstm", "lstm", "peephole-lstm", "coupled-lstm", "gru"])
+def test_persistent_kernel_with_several_programs(name, B):
+    """The persistent kernel with the tiles it would get on a GPU of 8 SMs (B=8: 6 programs of 8 rows x 4
+    units; B=20: 4 programs of 16 x 16 with tl.dot), W_hh's tile resident, launched once a step without its
+    grid barrier: everything of the persistent launch but the barrier itself runs under the interpreter."""
+    from rnnkit.kernels.fused import persistent_tiles_for
+
+    tiles = persistent_tiles_for(B, 24, 4, 8)
+    assert tiles.grid[0] > 1 and tiles.BH < 24
+    assert_engines_agree(name, "resident:8", B=B, T=4, F=3, H=24, atol=1e-9)
 
 
 def test_mtrnn_per_unit_time_constants_and_peephole_coupled():

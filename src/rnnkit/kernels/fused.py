@@ -92,11 +92,34 @@ def _constants(spec: FusedSpec, tiles: Tiles, acc) -> dict:
 def _tiles(mode: str, B: int, H: int, device, spec: FusedSpec) -> Tiles:
     if mode == "step":
         return step_tiles(B, H)
-    tiles = persistent_tiles(B, H, device, spec.gates)
+    if mode.startswith("resident:"):  # the persistent tiles of a GPU with this many SMs (tests)
+        tiles = persistent_tiles_for(B, H, spec.gates, int(mode.split(":")[1]))
+    else:
+        tiles = persistent_tiles(B, H, device, spec.gates)
     if tiles is None:
         raise RnnkitError(f"the persistent fused kernel does not fit B={B}, H={H} on this GPU (one program per SM, "
                           "W_hh's tile in registers); use engine 'fused-step' or 'fused'")
     return tiles
+
+
+def _launch(step_kernel, persistent_kernel, mode: str, T: int, tiles: Tiles, forward: bool, args: tuple,
+            const: dict, B: int, H: int, device):
+    """``step``: T launches of the per-step kernel. ``persistent``: one launch of every step, with the grid
+    barrier. ``resident:<SMs>``: the persistent kernel and tiles, one launch a step without the barrier
+    (how the tests run the persistent code over several programs under the interpreter)."""
+    steps = range(T) if forward else reversed(range(T))
+    if mode == "step":
+        for t in steps:
+            step_kernel[tiles.grid](t, *args, B, T, H, **const)
+        return
+    count = torch.zeros(1, dtype=torch.int32, device=device)
+    n_h = triton.cdiv(H, tiles.BH)
+    if mode == "persistent":
+        persistent_kernel[tiles.grid](0 if forward else T - 1, T, *args, count, B, T, H, n_h, **const, BARRIER=True,
+                                      num_warps=tiles.warps)
+    else:
+        for t in steps:
+            persistent_kernel[tiles.grid](t, 1, *args, count, B, T, H, n_h, **const, BARRIER=False)
 
 
 class FusedRecurrence(torch.autograd.Function):
@@ -118,15 +141,8 @@ class FusedRecurrence(torch.autograd.Function):
         if spec.has_c:
             cs[:, 0] = c0
         sv = xp.new_empty(B, T, spec.saved, H)
-        args = (xp, w_hh, b_hh, prm, hs, cs, sv, lengths)
-        const = _constants(spec, tiles, acc)
-        if mode == "step":
-            for t in range(T):
-                K.forward_step_kernel[tiles.grid](t, *args, B, T, H, **const)
-        else:
-            count = torch.zeros(1, dtype=torch.int32, device=xp.device)
-            K.forward_persistent_kernel[tiles.grid](*args, count, B, T, H, triton.cdiv(H, tiles.BH), **const,
-                                                    num_warps=tiles.warps)
+        _launch(K.forward_step_kernel, K.forward_persistent_kernel, mode, T, tiles, True,
+                (xp, w_hh, b_hh, prm, hs, cs, sv, lengths), _constants(spec, tiles, acc), B, H, xp.device)
         ctx.save_for_backward(w_hh, prm, hs, cs, sv, lengths)
         ctx.spec, ctx.mode, ctx.tiles, ctx.acc = spec, mode, tiles, acc
         if not spec.has_c:
@@ -144,15 +160,9 @@ class FusedRecurrence(torch.autograd.Function):
         dxp = hs.new_empty(B, T, G * H)
         dhp = hs.new_empty(B, T, G * H)
         dhc, dcc = hs.new_zeros(B, H), hs.new_zeros(B, H)  # elementwise carries into h_t, c_t
-        args = (w_hh, dhs, dcs, dhc, dcc, dxp, dhp, prm, hs, cs, sv, lengths)
-        const = _constants(spec, tiles, ctx.acc)
-        if ctx.mode == "step":
-            for t in reversed(range(T)):
-                K.backward_step_kernel[tiles.grid](t, *args, B, T, H, **const)
-        else:
-            count = torch.zeros(1, dtype=torch.int32, device=hs.device)
-            K.backward_persistent_kernel[tiles.grid](*args, count, B, T, H, triton.cdiv(H, tiles.BH), **const,
-                                                     num_warps=tiles.warps)
+        _launch(K.backward_step_kernel, K.backward_persistent_kernel, ctx.mode, T, tiles, False,
+                (w_hh, dhs, dcs, dhc, dcc, dxp, dhp, prm, hs, cs, sv, lengths), _constants(spec, tiles, ctx.acc), B, H,
+                hs.device)
         h_prev = hs[:, :T].reshape(B * T, H)
         dA = dhp.reshape(B * T, G * H)
         d_w = dA.t() @ h_prev  # (G*H, H): one GEMM over every step
@@ -175,7 +185,7 @@ class FusedRecurrence(torch.autograd.Function):
 def fused_recurrence(xp, w_hh, b_hh, prm, h0, c0, lengths, spec: FusedSpec, mode: str):
     """Checked entry point: contiguous tensors of one float dtype on a valid device."""
     check_device(xp)
-    if mode not in ("step", "persistent"):
+    if mode not in ("step", "persistent") and not mode.startswith("resident:"):
         raise RnnkitError(f"fused mode must be 'step' or 'persistent', got {mode!r}")
     dtype = xp.dtype
     cast = lambda t: t.to(dtype).contiguous()  # noqa: E731

@@ -307,21 +307,24 @@ def forward_step_kernel(t, xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_p
 
 
 @triton.jit
-def forward_persistent_kernel(xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, count_ptr,
+def forward_persistent_kernel(t0, steps, xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, count_ptr,
                               B, T, H, n_tiles_h,
                               CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                               COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
                               BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
-                              USE_DOT: tl.constexpr, ACC: tl.constexpr):
-    """Persistent mode: one program per tile for the whole sequence, W_hh's tile held in registers."""
+                              USE_DOT: tl.constexpr, ACC: tl.constexpr, BARRIER: tl.constexpr):
+    """Persistent mode: one program per tile for steps t0 .. t0+steps-1 (the whole sequence), W_hh's tile held
+    in registers, a grid barrier after each step. (BARRIER=False, one step a launch: the CPU tests' way to
+    run this kernel's tiles under the interpreter, which cannot run a barrier between two programs.)"""
     pid, n_programs = tl.program_id(0), tl.num_programs(0)
     tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
     W0, W1, W2, W3 = _weights(w_ptr, tile_h, H, G, True, ACC, BH, HP)
-    for t in range(T):
+    for t in range(t0, t0 + steps):
         forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, w_ptr, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr,
                      len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, True,
-                     True, ACC)
-        grid_barrier(count_ptr, (t + 1) * n_programs)
+                     BARRIER, ACC)
+        if BARRIER:
+            grid_barrier(count_ptr, (t - t0 + 1) * n_programs)
 
 
 @triton.jit
@@ -337,17 +340,19 @@ def backward_step_kernel(t, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, 
 
 
 @triton.jit
-def backward_persistent_kernel(w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr, prm_ptr, hs_ptr,
+def backward_persistent_kernel(t0, steps, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr, prm_ptr, hs_ptr,
                                cs_ptr, sv_ptr, len_ptr, count_ptr, B, T, H, n_tiles_h,
                                CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                                COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
                                BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
-                               USE_DOT: tl.constexpr, ACC: tl.constexpr):
+                               USE_DOT: tl.constexpr, ACC: tl.constexpr, BARRIER: tl.constexpr):
+    """Backward steps t0, t0-1, ..., t0-steps+1 (from T-1 to 0), as the forward."""
     pid, n_programs = tl.program_id(0), tl.num_programs(0)
     tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
     V0, V1, V2, V3 = _weights(w_ptr, tile_h, H, G, False, ACC, BH, HP)
-    for i in range(T):
-        backward_tile(T - 1 - i, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr,
+    for i in range(steps):
+        backward_tile(t0 - i, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr,
                       dhp_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED,
-                      G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, True, True, ACC)
-        grid_barrier(count_ptr, (i + 1) * n_programs)
+                      G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, True, BARRIER, ACC)
+        if BARRIER:
+            grid_barrier(count_ptr, (i + 1) * n_programs)
