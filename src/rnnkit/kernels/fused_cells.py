@@ -1,6 +1,6 @@
-"""Each cell's pointwise step, written once in Triton, forward and backward (used by ``fused_kernels``).
+"""Each cell's pointwise step, written once in Triton, forward and backward (used by ``fused_kernels`` and ``fused_products``).
 
-The recurrent product is the same for every cell and lives in ``fused_kernels``: for gate k,
+The recurrent product is the same for every cell and lives in ``fused_kernels`` and ``fused_products``: for gate k,
 
     x_k = (W_ih x_t + b_ih)_k   (precomputed for all steps, one GEMM)     a_k = (W_hh h_{t-1} + b_hh)_k
 

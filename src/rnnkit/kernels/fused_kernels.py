@@ -32,6 +32,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.fused_cells import cell_backward, cell_forward
+from rnnkit.kernels.fused_products import recurrent_grad, recurrent_products, weights
 
 
 @triton.jit
@@ -42,120 +43,6 @@ def grid_barrier(count_ptr, target):
     while tl.atomic_add(count_ptr, 0, sem="acquire", scope="gpu") < target:
         pass
     tl.debug_barrier()
-
-
-@triton.jit
-def _rows_times_wt(v, W, USE_DOT: tl.constexpr):
-    """``v (BB, K) @ W^T`` for ``W (N, K)``: (BB, N)."""
-    if USE_DOT:
-        out = tl.dot(v, tl.trans(W), input_precision="ieee")
-    else:
-        out = tl.sum(v[:, None, :] * W[None, :, :], axis=2)
-    return out
-
-
-@triton.jit
-def _rows_times_w(v, WT, USE_DOT: tl.constexpr):
-    """``v (BB, K) @ WT`` for ``WT (K, N)``: (BB, N)."""
-    if USE_DOT:
-        out = tl.dot(v, WT, input_precision="ieee")
-    else:
-        out = tl.sum(v[:, :, None] * WT[None, :, :], axis=1)
-    return out
-
-
-@triton.jit
-def load_w_rows(w_ptr, k, tile_h, H, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
-    """Gate k's rows of W_hh for the tile's units: ``W[k*H + j, :]``, (BH, HP)."""
-    j = tile_h * BH + tl.arange(0, BH)
-    col = tl.arange(0, HP)
-    mask = (j[:, None] < H) & (col[None, :] < H)
-    return tl.load(w_ptr + (k * H + j[:, None]) * H + col[None, :], mask=mask, other=0.0).to(ACC)
-
-
-@triton.jit
-def load_w_cols(w_ptr, k, tile_h, H, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
-    """Gate k's block of W_hh, the tile's columns: ``W[k*H + i, j]``, (HP, BH)."""
-    j = tile_h * BH + tl.arange(0, BH)
-    row = tl.arange(0, HP)
-    mask = (row[:, None] < H) & (j[None, :] < H)
-    return tl.load(w_ptr + (k * H + row[:, None]) * H + j[None, :], mask=mask, other=0.0).to(ACC)
-
-
-@triton.jit
-def _w_block(w_ptr, g, rows, cols, H, ACC: tl.constexpr):
-    """``W_hh[g*H + rows, cols]``: (len(rows), len(cols)), zero outside H."""
-    mask = (rows[:, None] < H) & (cols[None, :] < H)
-    return tl.load(w_ptr + (g * H + rows[:, None]) * H + cols[None, :], mask=mask, other=0.0).to(ACC)
-
-
-@triton.jit
-def recurrent_products(t, b, mb, j, W0, W1, W2, W3, w_ptr, hs_ptr, T, H, G: tl.constexpr, RESIDENT: tl.constexpr,
-                       BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
-                       VOLATILE: tl.constexpr, ACC: tl.constexpr):
-    """``a_k = h_{t-1} W_hk^T`` for the tile's units j and every gate k < G: four (BB, BH).
-
-    RESIDENT: W_hh's tile is in registers (``W0..W3``, (BH, HP) each) and h_{t-1} is read whole;
-    otherwise both are streamed in chunks of BK units of h (the per-step launch, any H)."""
-    zero = tl.zeros((BB, BH), ACC)
-    a0, a1, a2, a3 = zero, zero, zero, zero
-    if RESIDENT:
-        k = tl.arange(0, HP)
-        h = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + k[None, :], mask=mb[:, None] & (k[None, :] < H),
-                    other=0.0, volatile=VOLATILE).to(ACC)  # (BB, HP), written by every tile at step t-1
-        a0 = _rows_times_wt(h, W0, USE_DOT)
-        if G > 1:
-            a1 = _rows_times_wt(h, W1, USE_DOT)
-        if G > 2:
-            a2 = _rows_times_wt(h, W2, USE_DOT)
-        if G > 3:
-            a3 = _rows_times_wt(h, W3, USE_DOT)
-    else:
-        for k0 in range(0, H, BK):
-            k = k0 + tl.arange(0, BK)
-            h = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + k[None, :], mask=mb[:, None] & (k[None, :] < H),
-                        other=0.0, volatile=VOLATILE).to(ACC)  # (BB, BK)
-            a0 += _rows_times_wt(h, _w_block(w_ptr, 0, j, k, H, ACC), USE_DOT)
-            if G > 1:
-                a1 += _rows_times_wt(h, _w_block(w_ptr, 1, j, k, H, ACC), USE_DOT)
-            if G > 2:
-                a2 += _rows_times_wt(h, _w_block(w_ptr, 2, j, k, H, ACC), USE_DOT)
-            if G > 3:
-                a3 += _rows_times_wt(h, _w_block(w_ptr, 3, j, k, H, ACC), USE_DOT)
-    return a0, a1, a2, a3
-
-
-@triton.jit
-def _grad_chunk(dhp_ptr, g, t, b, mb, k, T, H, G: tl.constexpr, VOLATILE: tl.constexpr, ACC: tl.constexpr):
-    """``dHP[b, t+1, g*H + k]``, zero at t = T-1: (BB, len(k))."""
-    mask = mb[:, None] & (k[None, :] < H) & (k[None, :] * 0 + t + 1 < T)
-    return tl.load(dhp_ptr + (b[:, None] * T + t + 1) * (G * H) + g * H + k[None, :], mask=mask, other=0.0,
-                   volatile=VOLATILE).to(ACC)
-
-
-@triton.jit
-def recurrent_grad(t, b, mb, j, V0, V1, V2, V3, w_ptr, dhp_ptr, T, H, G: tl.constexpr, RESIDENT: tl.constexpr,
-                   BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
-                   VOLATILE: tl.constexpr, ACC: tl.constexpr):
-    """``sum_k dHP[t+1]_k W_hk`` for the tile's units j: the gradient reaching h_t through step t+1, (BB, BH).
-    RESIDENT: ``V0..V3`` (HP, BH) hold the tile's columns of W_hh; otherwise streamed in chunks of BK."""
-    out = tl.zeros((BB, BH), ACC)
-    if RESIDENT:
-        k = tl.arange(0, HP)
-        out += _rows_times_w(_grad_chunk(dhp_ptr, 0, t, b, mb, k, T, H, G, VOLATILE, ACC), V0, USE_DOT)
-        if G > 1:
-            out += _rows_times_w(_grad_chunk(dhp_ptr, 1, t, b, mb, k, T, H, G, VOLATILE, ACC), V1, USE_DOT)
-        if G > 2:
-            out += _rows_times_w(_grad_chunk(dhp_ptr, 2, t, b, mb, k, T, H, G, VOLATILE, ACC), V2, USE_DOT)
-        if G > 3:
-            out += _rows_times_w(_grad_chunk(dhp_ptr, 3, t, b, mb, k, T, H, G, VOLATILE, ACC), V3, USE_DOT)
-    else:
-        for k0 in range(0, H, BK):
-            k = k0 + tl.arange(0, BK)
-            for g in tl.static_range(G):
-                out += _rows_times_w(_grad_chunk(dhp_ptr, g, t, b, mb, k, T, H, G, VOLATILE, ACC),
-                                     _w_block(w_ptr, g, k, j, H, ACC), USE_DOT)
-    return out
 
 
 @triton.jit
@@ -268,31 +155,6 @@ def backward_tile(t, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dh
         tl.store(dhp_ptr + grow + 3 * H, tl.where(alive, da3, 0.0), mask=m2)
 
 
-@triton.jit
-def _block(w_ptr, k, tile_h, H, ROWS: tl.constexpr, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
-    if ROWS:
-        W = load_w_rows(w_ptr, k, tile_h, H, ACC, BH, HP)
-    else:
-        W = load_w_cols(w_ptr, k, tile_h, H, ACC, BH, HP)
-    return W
-
-
-@triton.jit
-def _weights(w_ptr, tile_h, H, G: tl.constexpr, ROWS: tl.constexpr, ACC: tl.constexpr, BH: tl.constexpr,
-             HP: tl.constexpr):
-    """The tile's blocks of W_hh for gates 0..3 (unused gates: a zero block): rows (BH, HP) for the
-    forward, columns (HP, BH) for the backward."""
-    W0 = _block(w_ptr, 0, tile_h, H, ROWS, ACC, BH, HP)
-    W1, W2, W3 = W0 * 0.0, W0 * 0.0, W0 * 0.0
-    if G > 1:
-        W1 = _block(w_ptr, 1, tile_h, H, ROWS, ACC, BH, HP)
-    if G > 2:
-        W2 = _block(w_ptr, 2, tile_h, H, ROWS, ACC, BH, HP)
-    if G > 3:
-        W3 = _block(w_ptr, 3, tile_h, H, ROWS, ACC, BH, HP)
-    return W0, W1, W2, W3
-
-
 # The launches. ``C`` are the cell's and the tile's compile-time constants (``fused._constants``).
 @triton.jit
 def forward_step_kernel(t, xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H,
@@ -318,7 +180,7 @@ def forward_persistent_kernel(t0, steps, xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr
     run this kernel's tiles under the interpreter, which cannot run a barrier between two programs.)"""
     pid, n_programs = tl.program_id(0), tl.num_programs(0)
     tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
-    W0, W1, W2, W3 = _weights(w_ptr, tile_h, H, G, True, ACC, BH, HP)
+    W0, W1, W2, W3 = weights(w_ptr, tile_h, H, G, True, ACC, BH, HP)
     for t in range(t0, t0 + steps):
         forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, w_ptr, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr,
                      len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, True,
@@ -349,7 +211,7 @@ def backward_persistent_kernel(t0, steps, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_
     """Backward steps t0, t0-1, ..., t0-steps+1 (from T-1 to 0), as the forward."""
     pid, n_programs = tl.program_id(0), tl.num_programs(0)
     tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
-    V0, V1, V2, V3 = _weights(w_ptr, tile_h, H, G, False, ACC, BH, HP)
+    V0, V1, V2, V3 = weights(w_ptr, tile_h, H, G, False, ACC, BH, HP)
     for i in range(steps):
         backward_tile(t0 - i, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr,
                       dhp_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED,

@@ -20,7 +20,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.fused_cells import tanh
-from rnnkit.kernels.fused_kernels import _rows_times_w, _rows_times_wt, _w_block
+from rnnkit.kernels.fused_products import rows_times_w, rows_times_wt, w_block
 
 
 
@@ -34,7 +34,7 @@ def times_w_rows(src_ptr, row_stride, offset, b, mb, w_ptr, g, j, H, BB: tl.cons
         k = k0 + tl.arange(0, BK)
         v = tl.load(src_ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
                     other=0.0).to(ACC)  # (BB, BK)
-        out += _rows_times_wt(v, _w_block(w_ptr, g, j, k, H, ACC), USE_DOT)
+        out += rows_times_wt(v, w_block(w_ptr, g, j, k, H, ACC), USE_DOT)
     return out
 
 
@@ -47,7 +47,7 @@ def times_w_cols(src_ptr, row_stride, offset, b, mb, w_ptr, g, j, H, BB: tl.cons
         k = k0 + tl.arange(0, BK)
         v = tl.load(src_ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
                     other=0.0).to(ACC)
-        out += _rows_times_w(v, _w_block(w_ptr, g, k, j, H, ACC), USE_DOT)
+        out += rows_times_w(v, w_block(w_ptr, g, k, j, H, ACC), USE_DOT)
     return out
 
 
