@@ -190,6 +190,22 @@ def test_engine_used_on_a_cpu(monkeypatch):
     assert Recurrent(make_cell("ln-lstm", 3, 4), engine="fused").engine_used == "loop"
 
 
+@pytest.mark.parametrize("name", ["lstm", "gru-course", "ln-lstm"])
+def test_a_bfloat16_model(name):
+    """Weights and inputs in bf16: bf16 outputs and weight gradients, a float32 state inside."""
+    torch.manual_seed(0)
+    cell = make_cell(name, 8, 16)
+    x = torch.randn(2, 5, 8)
+    ref, _ = Recurrent(cell, engine="loop")(x)
+    half = make_cell(name, 8, 16)
+    half.load_state_dict(cell.state_dict())
+    half = half.bfloat16()
+    out, _ = Recurrent(half, engine="fused-step")(x.bfloat16())
+    torch.testing.assert_close(out.float(), ref, atol=3e-2, rtol=0)
+    out.float().sum().backward()
+    assert half.weight_hh.grad.dtype == torch.bfloat16 and torch.isfinite(half.weight_hh.grad.float()).all()
+
+
 def test_autocast_bfloat16_training_step():
     """Under autocast the input GEMM runs in bf16; the recurrence keeps float32; gradients reach every weight."""
     torch.manual_seed(0)
