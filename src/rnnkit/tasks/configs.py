@@ -175,3 +175,11 @@ class DecodeOptions:
             raise RnnkitError(f"--n-best {self.n_best} is more than the beam width {self.beam}; widen --beam")
         if self.decoder == "greedy" and self.n_best > 1:
             raise RnnkitError("greedy decoding gives one translation; use --decoder beam or sample for --n-best")
+
+
+
+def decode_options(args) -> DecodeOptions:
+    """The decoding flags a command was given, over DecodeOptions' defaults."""
+    from rnnkit.cli_args import given
+
+    return DecodeOptions(**given(args, DecodeOptions))

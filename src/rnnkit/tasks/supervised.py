@@ -85,6 +85,18 @@ def configs_from_args(args, classes: dict, presets: dict | None = None, preset: 
     return {key: cls(**{**chosen.get(key, {}), **values[key]}) for key, cls in classes.items()}
 
 
+def train_from_args(args, classes: dict, train, command: str, presets: dict | None = None,
+                    preset: str | None = None) -> dict:
+    """A task's ``train`` command: configs from the flags (``configs_from_args``), ``train(model, data,
+    train_config)``, then where the checkpoints are and how to score them."""
+    c = configs_from_args(args, classes, presets, preset)
+    summary = train(c["model"], c["data"], c["train"])
+    run = summary["run_dir"]
+    print(f"checkpoints in {run}/best and {run}/checkpoint, loss plot {run}/loss.png; "
+          f"score it with: rnnkit {command} eval --checkpoint {run}")
+    return summary
+
+
 #: Data settings that name files: stored as absolute paths, so a run's checkpoint works from any folder.
 PATH_FIELDS = ("corpus", "data", "train", "val", "test")
 

@@ -7,6 +7,8 @@ import json
 import sys
 from dataclasses import replace
 
+from rnnkit.tasks.configs import decode_options
+
 
 def _classes():
     from rnnkit.tasks.caption.config import CaptionDataConfig, CaptionerConfig, CaptionTrainFlags
@@ -14,22 +16,11 @@ def _classes():
     return {"model": CaptionerConfig, "data": CaptionDataConfig, "train": CaptionTrainFlags}
 
 
-def _decode_options(args):
-    from rnnkit.cli_args import given
-    from rnnkit.tasks.configs import DecodeOptions
-
-    return DecodeOptions(**given(args, DecodeOptions))
-
-
 def cmd_train(args) -> int:
     from rnnkit.tasks.caption.train import train_captioner
-    from rnnkit.tasks.supervised import configs_from_args
+    from rnnkit.tasks.supervised import train_from_args
 
-    c = configs_from_args(args, _classes())
-    summary = train_captioner(c["model"], c["data"], c["train"])
-    run = summary["run_dir"]
-    print(f"checkpoints in {run}/best and {run}/checkpoint, loss plot {run}/loss.png; "
-          f"score it with: rnnkit caption eval --checkpoint {run}")
+    train_from_args(args, _classes(), train_captioner, "caption")
     return 0
 
 
@@ -52,7 +43,7 @@ def cmd_eval(args) -> int:
     data = CaptionedImages(names, images, captions, describer.vocab)
     references = data.references
     print(f"{args.split} split of {d.data}: {len(names):,} images, {sum(map(len, references)):,} reference captions")
-    runs, base = [], _decode_options(args)
+    runs, base = [], decode_options(args)
     for decoder in filter(None, (x.strip() for x in base.decoder.split(","))):
         options = replace(base, decoder=decoder)
         label = f"beam {options.beam}" if decoder == "beam" else decoder
@@ -96,7 +87,7 @@ def cmd_describe(args) -> int:
     describer, _ = load_captioner(args.checkpoint, args.device)
     size = describer.data.image_size
     images = torch.from_numpy(__import__("numpy").stack([load_image(p, size) for p in args.images]))
-    options = _decode_options(args)
+    options = decode_options(args)
     results = describer.describe(images, options)
     for path, hyps in zip(args.images, results):
         if options.n_best == 1:

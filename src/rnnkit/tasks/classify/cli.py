@@ -16,12 +16,9 @@ def _classes():
 def cmd_train(args) -> int:
     from rnnkit.tasks.classify.task import train_classifier
     from rnnkit.tasks.configs import PRESETS
-    from rnnkit.tasks.supervised import configs_from_args
+    from rnnkit.tasks.supervised import train_from_args
 
-    c = configs_from_args(args, _classes(), PRESETS, args.preset)
-    summary = train_classifier(c["model"], c["data"], c["train"])
-    print(f"checkpoints in {summary['run_dir']}/best and {summary['run_dir']}/checkpoint, loss plot "
-          f"{summary['run_dir']}/loss.png")
+    train_from_args(args, _classes(), train_classifier, "classify", PRESETS, args.preset)
     return 0
 
 

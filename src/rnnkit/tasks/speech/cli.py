@@ -14,13 +14,9 @@ def _classes():
 
 def cmd_train(args) -> int:
     from rnnkit.tasks.speech.task import train_speech
-    from rnnkit.tasks.supervised import configs_from_args
+    from rnnkit.tasks.supervised import train_from_args
 
-    c = configs_from_args(args, _classes())
-    summary = train_speech(c["model"], c["data"], c["train"])
-    run = summary["run_dir"]
-    print(f"checkpoints in {run}/best and {run}/checkpoint, loss plot {run}/loss.png; "
-          f"score it with: rnnkit speech eval --checkpoint {run}")
+    train_from_args(args, _classes(), train_speech, "speech")
     return 0
 
 

@@ -7,6 +7,8 @@ import json
 import sys
 from dataclasses import replace
 
+from rnnkit.tasks.configs import decode_options
+
 
 def _classes():
     from rnnkit.models.configs import Seq2SeqConfig
@@ -15,22 +17,11 @@ def _classes():
     return {"model": Seq2SeqConfig, "data": TranslateDataConfig, "train": TranslateTrainFlags}
 
 
-def _decode_options(args):
-    from rnnkit.cli_args import given
-    from rnnkit.tasks.configs import DecodeOptions
-
-    return DecodeOptions(**given(args, DecodeOptions))
-
-
 def cmd_train(args) -> int:
-    from rnnkit.tasks.supervised import configs_from_args
+    from rnnkit.tasks.supervised import train_from_args
     from rnnkit.tasks.translate.task import train_translator
 
-    c = configs_from_args(args, _classes())
-    summary = train_translator(c["model"], c["data"], c["train"])
-    run = summary["run_dir"]
-    print(f"checkpoints in {run}/best and {run}/checkpoint, loss plot {run}/loss.png; "
-          f"score it with: rnnkit translate eval --checkpoint {run}")
+    train_from_args(args, _classes(), train_translator, "translate")
     return 0
 
 
@@ -47,7 +38,7 @@ def cmd_eval(args) -> int:
     sources, references = references_by_source(found.pairs, translator.data.accents)
     if args.limit:
         sources, references = sources[: args.limit], references[: args.limit]
-    base = _decode_options(args)
+    base = decode_options(args)
     results = {}
     print(f"{path}: {len(sources):,} source sentences, {sum(map(len, references)):,} reference translations")
     for decoder in base.decoder.split(","):
@@ -92,7 +83,7 @@ def cmd_translate(args) -> int:
                   f"on at most {translator.data.max_words}; --max-input changes the limit)", file=sys.stderr)
             tokens = tokens[:limit]
         token_lists.append(tokens)
-    options = _decode_options(args)
+    options = decode_options(args)
     results = translate_tokens(translator, token_lists, options, progress=True)
     for sentence, hyps in zip(sentences, results):
         if options.n_best == 1:
