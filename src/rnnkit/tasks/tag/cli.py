@@ -14,14 +14,11 @@ def _classes():
 
 
 def cmd_train(args) -> int:
-    from rnnkit.tasks.supervised import configs_from_args
+    from rnnkit.tasks.supervised import train_from_args
     from rnnkit.tasks.tag.config import PRESETS
     from rnnkit.tasks.tag.task import train_tagger
 
-    c = configs_from_args(args, _classes(), PRESETS, args.preset)
-    summary = train_tagger(c["model"], c["data"], c["train"])
-    print(f"checkpoints in {summary['run_dir']}/best and {summary['run_dir']}/checkpoint, loss plot "
-          f"{summary['run_dir']}/loss.png")
+    train_from_args(args, _classes(), train_tagger, "tag", PRESETS, args.preset)
     return 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnkit.tasks.configs import training_flags
-from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_NAMES, FRACTION, INIT_NAMES, opt
+from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, FRACTION, INIT_NAMES, opt
 
 
 @dataclass
@@ -30,8 +30,7 @@ class TaggerConfig:
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
                     choices=INIT_NAMES)
     forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", "auto (torch's fused kernel where valid), loop (readable), torch, scan",
-                      choices=ENGINE_NAMES)
+    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
 
 
 @dataclass
