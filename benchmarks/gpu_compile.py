@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
 os.environ.pop("TRITON_INTERPRET", None)  # compile for the GPU, never interpret (nothing is run here)
 
+import torch  # noqa: E402
 import triton  # noqa: E402
 import triton.language as tl  # noqa: E402
 from triton.backends.compiler import GPUTarget  # noqa: E402
@@ -36,7 +37,7 @@ from triton.compiler import ASTSource  # noqa: E402
 from rnnkit.cells import make_cell  # noqa: E402
 from rnnkit.kernels import fused_kernels as K  # noqa: E402
 from rnnkit.kernels import fused_row_functions as R  # noqa: E402
-from rnnkit.kernels.fused import _constants, persistent_tiles_for, step_tiles  # noqa: E402
+from rnnkit.kernels.fused import kernel_constants, persistent_tiles_for, step_tiles, tile_constants  # noqa: E402
 from rnnkit.kernels.spec import ROW_CELLS  # noqa: E402
 from rnnkit.layers.fused_engine import fused_spec  # noqa: E402
 
@@ -83,7 +84,7 @@ def jobs(cells: list[str], shapes: list[tuple[int, int]], sms: int):
         for B, H in shapes:
             if spec.cell in ROW_CELLS:
                 tiles = R.row_tiles(B, H)
-                const = R._constants(tiles, None)
+                const = tile_constants(tiles, torch.float32)
                 if name == "ln-lstm":
                     kernels = [("forward", R.ln_lstm_forward_kernel, {**const, "EPS_": 1e-5}),
                                ("backward", R.ln_lstm_backward_kernel, const)]
@@ -91,14 +92,13 @@ def jobs(cells: list[str], shapes: list[tuple[int, int]], sms: int):
                     kernels = [("forward", R.gru_course_forward_kernel, const),
                                ("backward", R.gru_course_backward_kernel, const)]
                 for direction, fn, c in kernels:
-                    c = {**c, "ACC": tl.float32}
                     yield (name, f"rows ({direction})", B, H, tiles, fn, c, tiles.warps)
                 continue
             for mode, tiles in (("step", step_tiles(B, H)), ("persistent", persistent_tiles_for(B, H, spec.gates, sms))):
                 if tiles is None:
                     yield (name, f"{mode} (does not fit)", B, H, None, None, None, None)
                     continue
-                const = _constants(spec, tiles, tl.float32)
+                const = kernel_constants(spec, tiles, torch.float32)
                 fns = (K.forward_step_kernel, K.backward_step_kernel) if mode == "step" else \
                     (K.forward_persistent_kernel, K.backward_persistent_kernel)
                 if mode == "persistent":

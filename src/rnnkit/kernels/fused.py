@@ -14,7 +14,6 @@ imported (how the CPU tests run it).
 
 from __future__ import annotations
 
-import os
 from typing import NamedTuple
 
 import torch
@@ -23,9 +22,9 @@ import triton.language as tl
 
 from rnnkit.errors import RnnkitError
 from rnnkit.kernels import fused_kernels as K
-from rnnkit.kernels.spec import FusedSpec
+from rnnkit.kernels.spec import FusedSpec, interpreted
 
-INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
+INTERPRETED = interpreted()  # as triton saw it when imported
 
 
 class Tiles(NamedTuple):
@@ -83,10 +82,27 @@ def persistent_tiles_for(B: int, H: int, gates: int, sms: int) -> Tiles | None:
     return Tiles(BB, BH, HP, HP, use_dot, (n_b * triton.cdiv(H, BH),), warps)
 
 
-def _constants(spec: FusedSpec, tiles: Tiles, acc) -> dict:
+def tile_constants(tiles: Tiles, dtype: torch.dtype) -> dict:
+    """The compile-time constants every fused kernel takes: the tile and the accumulation type (float32, or
+    float64 for float64 tensors)."""
+    return dict(BB=tiles.BB, BH=tiles.BH, BK=tiles.BK, USE_DOT=tiles.use_dot,
+                ACC=tl.float64 if dtype == torch.float64 else tl.float32)
+
+
+def kernel_constants(spec: FusedSpec, tiles: Tiles, dtype: torch.dtype) -> dict:
+    """``fused_kernels``' constants: the cell's (``fused_cells``) and the tile's."""
     return dict(CELL=spec.cell, ACT=spec.act, LEAKY=spec.leaky, PEEP=spec.peep, COUPLED=spec.coupled, G=spec.gates,
-                NS=spec.saved, HAS_C=spec.has_c, BB=tiles.BB, BH=tiles.BH, HP=tiles.HP, BK=tiles.BK, USE_DOT=tiles.use_dot,
-                ACC=acc)
+                NS=spec.saved, HAS_C=spec.has_c, HP=tiles.HP, **tile_constants(tiles, dtype))
+
+
+def run_steps(kernel, tiles: Tiles, T: int, forward: bool, one_at_a_time: bool, args: tuple, **const) -> None:
+    """Launch a ``kernel(t0, steps, *args)`` that runs ``steps`` steps from ``t0`` (backwards in the backward):
+    once for the whole sequence, or once a step (``one_at_a_time``)."""
+    if one_at_a_time:
+        for t in (range(T) if forward else reversed(range(T))):
+            kernel[tiles.grid](t, 1, *args, **const)
+    else:
+        kernel[tiles.grid](0 if forward else T - 1, T, *args, **const, num_warps=tiles.warps)
 
 
 def _tiles(mode: str, B: int, H: int, device, spec: FusedSpec) -> Tiles:
@@ -107,19 +123,14 @@ def _launch(step_kernel, persistent_kernel, mode: str, T: int, tiles: Tiles, for
     """``step``: T launches of the per-step kernel. ``persistent``: one launch of every step, with the grid
     barrier. ``resident:<SMs>``: the persistent kernel and tiles, one launch a step without the barrier
     (how the tests run the persistent code over several programs under the interpreter)."""
-    steps = range(T) if forward else reversed(range(T))
     if mode == "step":
-        for t in steps:
+        for t in (range(T) if forward else reversed(range(T))):
             step_kernel[tiles.grid](t, *args, B, T, H, **const)
         return
     count = torch.zeros(1, dtype=torch.int32, device=device)
-    n_h = triton.cdiv(H, tiles.BH)
-    if mode == "persistent":
-        persistent_kernel[tiles.grid](0 if forward else T - 1, T, *args, count, B, T, H, n_h, **const, BARRIER=True,
-                                      num_warps=tiles.warps)
-    else:
-        for t in steps:
-            persistent_kernel[tiles.grid](t, 1, *args, count, B, T, H, n_h, **const, BARRIER=False)
+    barrier = mode == "persistent"
+    run_steps(persistent_kernel, tiles, T, forward, not barrier, (*args, count, B, T, H, triton.cdiv(H, tiles.BH)),
+              **const, BARRIER=barrier)
 
 
 class FusedRecurrence(torch.autograd.Function):
@@ -133,7 +144,6 @@ class FusedRecurrence(torch.autograd.Function):
     def forward(ctx, xp, w_hh, b_hh, prm, h0, c0, lengths, spec: FusedSpec, mode: str):
         B, T, GH = xp.shape
         H = GH // spec.gates
-        acc = tl.float64 if xp.dtype == torch.float64 else tl.float32
         tiles = _tiles(mode, B, H, xp.device, spec)
         hs = xp.new_empty(B, T + 1, H)
         hs[:, 0] = h0
@@ -142,9 +152,9 @@ class FusedRecurrence(torch.autograd.Function):
             cs[:, 0] = c0
         sv = xp.new_empty(B, T, spec.saved, H)
         _launch(K.forward_step_kernel, K.forward_persistent_kernel, mode, T, tiles, True,
-                (xp, w_hh, b_hh, prm, hs, cs, sv, lengths), _constants(spec, tiles, acc), B, H, xp.device)
+                (xp, w_hh, b_hh, prm, hs, cs, sv, lengths), kernel_constants(spec, tiles, xp.dtype), B, H, xp.device)
         ctx.save_for_backward(w_hh, prm, hs, cs, sv, lengths)
-        ctx.spec, ctx.mode, ctx.tiles, ctx.acc = spec, mode, tiles, acc
+        ctx.spec, ctx.mode, ctx.tiles = spec, mode, tiles
         if not spec.has_c:
             ctx.mark_non_differentiable(cs)
         return hs, cs
@@ -161,7 +171,7 @@ class FusedRecurrence(torch.autograd.Function):
         dhp = hs.new_empty(B, T, G * H)
         dhc, dcc = hs.new_zeros(B, H), hs.new_zeros(B, H)  # elementwise carries into h_t, c_t
         _launch(K.backward_step_kernel, K.backward_persistent_kernel, ctx.mode, T, tiles, False,
-                (w_hh, dhs, dcs, dhc, dcc, dxp, dhp, prm, hs, cs, sv, lengths), _constants(spec, tiles, ctx.acc), B, H,
+                (w_hh, dhs, dcs, dhc, dcc, dxp, dhp, prm, hs, cs, sv, lengths), kernel_constants(spec, tiles, hs.dtype), B, H,
                 hs.device)
         h_prev = hs[:, :T].reshape(B * T, H)
         dA = dhp.reshape(B * T, G * H)

@@ -17,15 +17,15 @@ import triton
 import triton.language as tl
 
 from rnnkit.cells.ln_lstm import EPS
-from rnnkit.kernels.fused import Tiles, check_device
+from rnnkit.kernels.fused import Tiles, check_device, run_steps, step_tiles, tile_constants
 from rnnkit.kernels.fused_ln_lstm import ln_lstm_backward_rows, ln_lstm_forward_rows
 from rnnkit.kernels.fused_rows import gru_course_backward_rows, gru_course_forward_rows
 
 
 def row_tiles(B: int, H: int) -> Tiles:
-    HP = triton.next_power_of_2(max(H, 1))
-    BB, BH, BK = min(triton.next_power_of_2(B), 16), min(HP, 32), min(HP, 32)
-    return Tiles(BB, BH, HP, BK, BB >= 16 and BH >= 16 and BK >= 16, (triton.cdiv(B, BB),))
+    """The per-step tiles, one program per batch tile (a program walks every unit of its rows)."""
+    tiles = step_tiles(B, H)
+    return tiles._replace(grid=tiles.grid[:1])
 
 
 @triton.jit
@@ -62,20 +62,6 @@ def ln_lstm_backward_kernel(t0, steps, w, gain_hh, gain_c, bias_c, dhs, dcs, dhc
                               dy, hs, cs, sv, stats, lengths, B, T, H, BB, BH, BK, USE_DOT, ACC)
 
 
-def _launch(kernel, mode: str, T: int, tiles: Tiles, forward: bool, *args, **const):
-    """Per-step: T launches of one step; persistent: one launch of T steps."""
-    if mode == "persistent":
-        kernel[tiles.grid](0 if forward else T - 1, T, *args, **const)
-    else:
-        for t in (range(T) if forward else reversed(range(T))):
-            kernel[tiles.grid](t, 1, *args, **const)
-
-
-def _constants(tiles: Tiles, dtype) -> dict:
-    return dict(BB=tiles.BB, BH=tiles.BH, BK=tiles.BK, USE_DOT=tiles.use_dot,
-                ACC=tl.float64 if dtype == torch.float64 else tl.float32)
-
-
 class GRUCourseRecurrence(torch.autograd.Function):
     """``hs = GRUCourseRecurrence.apply(xp (B, T, 3H), w_hh (3H, H), b_hh (3H,), h0 (B, H), lengths, mode)``."""
 
@@ -86,8 +72,8 @@ class GRUCourseRecurrence(torch.autograd.Function):
         hs = xp.new_empty(B, T + 1, H)
         hs[:, 0] = h0
         sv, work = xp.new_empty(B, T, 3, H), xp.new_empty(B, H)
-        _launch(gru_course_forward_kernel, mode, T, tiles, True, xp, w_hh, b_hh, hs, sv, work, lengths, B, T, H,
-                **_constants(tiles, xp.dtype))
+        run_steps(gru_course_forward_kernel, tiles, T, True, mode == "step", (xp, w_hh, b_hh, hs, sv, work, lengths, B,
+                  T, H), **tile_constants(tiles, xp.dtype))
         ctx.save_for_backward(w_hh, hs, sv, lengths)
         ctx.mode, ctx.tiles = mode, tiles
         return hs
@@ -99,8 +85,8 @@ class GRUCourseRecurrence(torch.autograd.Function):
         dhs = dhs.contiguous()
         dxp, dhp = hs.new_empty(B, T, 3 * H), hs.new_empty(B, T, 3 * H)
         dhc, work = hs.new_zeros(B, H), hs.new_empty(B, H)
-        _launch(gru_course_backward_kernel, ctx.mode, T, ctx.tiles, False, w_hh, dhs, dhc, dxp, dhp, hs, sv, work,
-                lengths, B, T, H, **_constants(ctx.tiles, hs.dtype))
+        run_steps(gru_course_backward_kernel, ctx.tiles, T, False, ctx.mode == "step", (w_hh, dhs, dhc, dxp, dhp, hs,
+                  sv, work, lengths, B, T, H), **tile_constants(ctx.tiles, hs.dtype))
         h_prev = hs[:, :T]  # (B, T, H)
         rh = sv[:, :, 0] * h_prev  # r * h_{t-1}, what W_hn multiplies
         dA = dhp.view(B * T, 3, H)
@@ -120,8 +106,8 @@ class LNLSTMRecurrence(torch.autograd.Function):
         hs, cs = xp.new_empty(B, T + 1, H), xp.new_empty(B, T + 1, H)
         hs[:, 0], cs[:, 0] = h0, c0
         sv, stats = xp.new_empty(B, T, 9, H), xp.new_empty(B, T, 5)
-        _launch(ln_lstm_forward_kernel, mode, T, tiles, True, xp, w_hh, gain_hh, gain_c, bias_c, hs, cs, sv, stats,
-                lengths, B, T, H, EPS_=EPS, **_constants(tiles, xp.dtype))
+        run_steps(ln_lstm_forward_kernel, tiles, T, True, mode == "step", (xp, w_hh, gain_hh, gain_c, bias_c, hs, cs,
+                  sv, stats, lengths, B, T, H), EPS_=EPS, **tile_constants(tiles, xp.dtype))
         ctx.save_for_backward(w_hh, gain_hh, gain_c, bias_c, hs, cs, sv, stats, lengths)
         ctx.mode, ctx.tiles = mode, tiles
         return hs, cs
@@ -134,8 +120,9 @@ class LNLSTMRecurrence(torch.autograd.Function):
         dcs = torch.zeros_like(cs) if dcs is None else dcs.contiguous()
         dxp, dhp, dy = hs.new_empty(B, T, 4 * H), hs.new_empty(B, T, 4 * H), hs.new_empty(B, T, H)
         dhc, dcc = hs.new_zeros(B, H), hs.new_zeros(B, H)
-        _launch(ln_lstm_backward_kernel, ctx.mode, T, ctx.tiles, False, w_hh, gain_hh, gain_c, bias_c, dhs, dcs, dhc,
-                dcc, dxp, dhp, dy, hs, cs, sv, stats, lengths, B, T, H, **_constants(ctx.tiles, hs.dtype))
+        run_steps(ln_lstm_backward_kernel, ctx.tiles, T, False, ctx.mode == "step", (w_hh, gain_hh, gain_c, bias_c,
+                  dhs, dcs, dhc, dcc, dxp, dhp, dy, hs, cs, sv, stats, lengths, B, T, H),
+                  **tile_constants(ctx.tiles, hs.dtype))
         d_w = dhp.reshape(B * T, 4 * H).t() @ hs[:, :T].reshape(B * T, H)
         d_gain_hh = (dxp.view(B, T, 4, H) * sv[:, :, :4]).sum((0, 1)).reshape(4 * H)
         d_gain_c, d_bias_c = (dy * sv[:, :, 8]).sum((0, 1)), dy.sum((0, 1))

@@ -22,13 +22,12 @@ when ``TRITON_INTERPRET=1`` was set before this module was imported.
 
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
 
 from rnnkit.errors import RnnkitError
+from rnnkit.kernels.spec import interpreted
 
 BLOCK_T, BLOCK_H = 64, 32
 
@@ -88,7 +87,7 @@ def _scan_backward(log_a_ptr, log_b_ptr, h0_ptr, h_ptr, grad_h_ptr, grad_log_a_p
 
 
 def _check(t: torch.Tensor) -> None:
-    if not (t.is_cuda or os.environ.get("TRITON_INTERPRET") == "1"):
+    if not (t.is_cuda or interpreted()):
         raise RnnkitError("the Triton scan needs CUDA tensors (or TRITON_INTERPRET=1 set before rnnkit "
                           "imports it); use the torch scan backend on a CPU")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 # cell ids, compile-time constants of the kernels (fused_cells: per-tile steps; fused_rows, fused_ln_lstm: whole rows)
@@ -19,3 +20,8 @@ class FusedSpec(NamedTuple):
     gates: int = 1  # G
     saved: int = 1  # NS, saved activations per unit and step
     has_c: bool = False
+
+
+def interpreted() -> bool:
+    """Triton runs kernels through its interpreter (on a CPU): ``TRITON_INTERPRET=1``."""
+    return os.environ.get("TRITON_INTERPRET") == "1"

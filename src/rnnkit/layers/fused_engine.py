@@ -16,7 +16,7 @@ from rnnkit.cells import ElmanCell, GRUCell, LSTMCell, LSTMState, MTRNNCell, Sim
 from rnnkit.cells.base import RecurrentCell
 from rnnkit.cells.ln_lstm import LayerNormLSTMCell, normalise
 from rnnkit.kernels.spec import (ACTIVATION_IDS, ELMAN, GRU, GRU_COURSE, LN_LSTM, LSTM, ROW_CELLS, SIMPLE_LSTM,
-                                 FusedSpec)
+                                 FusedSpec, interpreted)
 
 MODES = {"fused-step": "step", "fused-persistent": "persistent"}
 
@@ -41,6 +41,11 @@ def fused_spec(cell: RecurrentCell):
 
 def triton_available() -> bool:
     return importlib.util.find_spec("triton") is not None
+
+
+def triton_runs_on(device: torch.device) -> bool:
+    """Triton kernels can run here: installed, and a CUDA device or its CPU interpreter."""
+    return triton_available() and (device.type == "cuda" or interpreted())
 
 
 def unit_parameters(cell: RecurrentCell, like: torch.Tensor) -> torch.Tensor:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 from torch import nn
 
 from rnnkit.cells.base import RecurrentCell
 from rnnkit.cells.min_rnn import ScanCell
 from rnnkit.errors import RnnkitError, unknown_choice
-from rnnkit.layers.fused_engine import MODES, choose_gpu_engine, fused_spec, persistent_fits, run_fused, triton_available
+from rnnkit.layers.fused_engine import (MODES, choose_gpu_engine, fused_spec, persistent_fits, run_fused, triton_available,
+                                       triton_runs_on)
 from rnnkit.layers.state import map_state, reverse_padded
 from rnnkit.layers.torch_engine import run_torch, torch_kernel
 
@@ -81,8 +80,7 @@ class Recurrent(nn.Module):
         """The concrete engine for a batch of ``batch`` rows on ``device`` (None: not known yet)."""
         device = torch.device(device) if device is not None else self.cell.weight_ih.device
         on_gpu = device.type == "cuda" and batch is not None
-        runs_triton = device.type == "cuda" or os.environ.get("TRITON_INTERPRET") == "1"
-        if self.engine == "fused" and runs_triton and triton_available():
+        if self.engine == "fused" and triton_runs_on(device):
             return "fused-persistent" if on_gpu and persistent_fits(self.cell, batch, device) else "fused-step"
         if self.engine not in ("auto", "fused"):  # 'fused' where Triton cannot run: as 'auto'
             return self.engine
