@@ -37,24 +37,6 @@ def rows_times_w(v, WT, USE_DOT: tl.constexpr):
 
 
 @triton.jit
-def load_w_rows(w_ptr, k, tile_h, H, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
-    """Gate k's rows of W_hh for the tile's units: ``W[k*H + j, :]``, (BH, HP)."""
-    j = tile_h * BH + tl.arange(0, BH)
-    col = tl.arange(0, HP)
-    mask = (j[:, None] < H) & (col[None, :] < H)
-    return tl.load(w_ptr + (k * H + j[:, None]) * H + col[None, :], mask=mask, other=0.0).to(ACC)
-
-
-@triton.jit
-def load_w_cols(w_ptr, k, tile_h, H, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
-    """Gate k's block of W_hh, the tile's columns: ``W[k*H + i, j]``, (HP, BH)."""
-    j = tile_h * BH + tl.arange(0, BH)
-    row = tl.arange(0, HP)
-    mask = (row[:, None] < H) & (j[None, :] < H)
-    return tl.load(w_ptr + (k * H + row[:, None]) * H + j[None, :], mask=mask, other=0.0).to(ACC)
-
-
-@triton.jit
 def w_block(w_ptr, g, rows, cols, H, ACC: tl.constexpr):
     """``W_hh[g*H + rows, cols]``: (len(rows), len(cols)), zero outside H."""
     mask = (rows[:, None] < H) & (cols[None, :] < H)
@@ -132,10 +114,13 @@ def recurrent_grad(t, b, mb, j, V0, V1, V2, V3, w_ptr, dhp_ptr, T, H, G: tl.cons
 
 @triton.jit
 def _block(w_ptr, k, tile_h, H, ROWS: tl.constexpr, ACC: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr):
+    """Gate k's block for the tile's units j: its rows ``W[k*H + j, :]`` (BH, HP), or columns (HP, BH)."""
+    j = tile_h * BH + tl.arange(0, BH)
+    every = tl.arange(0, HP)
     if ROWS:
-        W = load_w_rows(w_ptr, k, tile_h, H, ACC, BH, HP)
+        W = w_block(w_ptr, k, j, every, H, ACC)
     else:
-        W = load_w_cols(w_ptr, k, tile_h, H, ACC, BH, HP)
+        W = w_block(w_ptr, k, every, j, H, ACC)
     return W
 
 
