@@ -17,7 +17,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.fused_cells import tanh
-from rnnkit.kernels.fused_rows import times_w_cols, times_w_rows
+from rnnkit.kernels.fused_products import times_w_cols, times_w_rows
 
 
 @triton.jit

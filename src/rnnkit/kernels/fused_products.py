@@ -44,13 +44,41 @@ def w_block(w_ptr, g, rows, cols, H, ACC: tl.constexpr):
 
 
 @triton.jit
+def times_w_rows(src_ptr, row_stride, offset, b, mb, w_ptr, g, j, H, BB: tl.constexpr, BH: tl.constexpr,
+                 BK: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    """``sum_k src[b, offset + k] W_hh[g*H + j, k]``, a row vector times gate g's rows j: (BB, BH),
+    streamed in chunks of BK units."""
+    out = tl.zeros((BB, BH), ACC)
+    for k0 in range(0, H, BK):
+        k = k0 + tl.arange(0, BK)
+        v = tl.load(src_ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
+                    other=0.0).to(ACC)  # (BB, BK)
+        out += rows_times_wt(v, w_block(w_ptr, g, j, k, H, ACC), USE_DOT)
+    return out
+
+
+@triton.jit
+def times_w_cols(src_ptr, row_stride, offset, b, mb, w_ptr, g, j, H, BB: tl.constexpr, BH: tl.constexpr,
+                 BK: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
+    """``sum_k src[b, offset + k] W_hh[g*H + k, j]``, a row vector times gate g's block, columns j: (BB, BH)."""
+    out = tl.zeros((BB, BH), ACC)
+    for k0 in range(0, H, BK):
+        k = k0 + tl.arange(0, BK)
+        v = tl.load(src_ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
+                    other=0.0).to(ACC)
+        out += rows_times_w(v, w_block(w_ptr, g, k, j, H, ACC), USE_DOT)
+    return out
+
+
+@triton.jit
 def recurrent_products(t, b, mb, j, W0, W1, W2, W3, w_ptr, hs_ptr, T, H, G: tl.constexpr, RESIDENT: tl.constexpr,
                        BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
                        VOLATILE: tl.constexpr, ACC: tl.constexpr):
     """``a_k = h_{t-1} W_hk^T`` for the tile's units j and every gate k < G: four (BB, BH).
 
     RESIDENT: W_hh's tile is in registers (``W0..W3``, (BH, HP) each) and h_{t-1} is read whole;
-    otherwise both are streamed in chunks of BK units of h (the per-step launch, any H)."""
+    otherwise both are streamed in chunks of BK units of h (the per-step launch, any H; no other program
+    writes during it, so its loads need not be volatile)."""
     zero = tl.zeros((BB, BH), ACC)
     a0, a1, a2, a3 = zero, zero, zero, zero
     if RESIDENT:
@@ -65,17 +93,13 @@ def recurrent_products(t, b, mb, j, W0, W1, W2, W3, w_ptr, hs_ptr, T, H, G: tl.c
         if G > 3:
             a3 = rows_times_wt(h, W3, USE_DOT)
     else:
-        for k0 in range(0, H, BK):
-            k = k0 + tl.arange(0, BK)
-            h = tl.load(hs_ptr + (b[:, None] * (T + 1) + t) * H + k[None, :], mask=mb[:, None] & (k[None, :] < H),
-                        other=0.0, volatile=VOLATILE).to(ACC)  # (BB, BK)
-            a0 += rows_times_wt(h, w_block(w_ptr, 0, j, k, H, ACC), USE_DOT)
-            if G > 1:
-                a1 += rows_times_wt(h, w_block(w_ptr, 1, j, k, H, ACC), USE_DOT)
-            if G > 2:
-                a2 += rows_times_wt(h, w_block(w_ptr, 2, j, k, H, ACC), USE_DOT)
-            if G > 3:
-                a3 += rows_times_wt(h, w_block(w_ptr, 3, j, k, H, ACC), USE_DOT)
+        a0 = times_w_rows(hs_ptr, (T + 1) * H, t * H, b, mb, w_ptr, 0, j, H, BB, BH, BK, USE_DOT, ACC)
+        if G > 1:
+            a1 = times_w_rows(hs_ptr, (T + 1) * H, t * H, b, mb, w_ptr, 1, j, H, BB, BH, BK, USE_DOT, ACC)
+        if G > 2:
+            a2 = times_w_rows(hs_ptr, (T + 1) * H, t * H, b, mb, w_ptr, 2, j, H, BB, BH, BK, USE_DOT, ACC)
+        if G > 3:
+            a3 = times_w_rows(hs_ptr, (T + 1) * H, t * H, b, mb, w_ptr, 3, j, H, BB, BH, BK, USE_DOT, ACC)
     return a0, a1, a2, a3
 
 
@@ -103,12 +127,10 @@ def recurrent_grad(t, b, mb, j, V0, V1, V2, V3, w_ptr, dhp_ptr, T, H, G: tl.cons
             out += rows_times_w(_grad_chunk(dhp_ptr, 2, t, b, mb, k, T, H, G, VOLATILE, ACC), V2, USE_DOT)
         if G > 3:
             out += rows_times_w(_grad_chunk(dhp_ptr, 3, t, b, mb, k, T, H, G, VOLATILE, ACC), V3, USE_DOT)
-    else:
-        for k0 in range(0, H, BK):
-            k = k0 + tl.arange(0, BK)
-            for g in tl.static_range(G):
-                out += rows_times_w(_grad_chunk(dhp_ptr, g, t, b, mb, k, T, H, G, VOLATILE, ACC),
-                                     w_block(w_ptr, g, k, j, H, ACC), USE_DOT)
+    elif t + 1 < T:
+        for g in tl.static_range(G):
+            out += times_w_cols(dhp_ptr, T * G * H, (t + 1) * G * H + g * H, b, mb, w_ptr, g, j, H, BB, BH, BK,
+                                USE_DOT, ACC)
     return out
 
 

@@ -20,35 +20,7 @@ import triton
 import triton.language as tl
 
 from rnnkit.kernels.fused_cells import tanh
-from rnnkit.kernels.fused_products import rows_times_w, rows_times_wt, w_block
-
-
-
-@triton.jit
-def times_w_rows(src_ptr, row_stride, offset, b, mb, w_ptr, g, j, H, BB: tl.constexpr, BH: tl.constexpr,
-                 BK: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
-    """``sum_k src[b, offset + k] W_hh[g*H + j, k]``, a row vector times gate g's rows j: (BB, BH),
-    streamed in chunks of BK units."""
-    out = tl.zeros((BB, BH), ACC)
-    for k0 in range(0, H, BK):
-        k = k0 + tl.arange(0, BK)
-        v = tl.load(src_ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
-                    other=0.0).to(ACC)  # (BB, BK)
-        out += rows_times_wt(v, w_block(w_ptr, g, j, k, H, ACC), USE_DOT)
-    return out
-
-
-@triton.jit
-def times_w_cols(src_ptr, row_stride, offset, b, mb, w_ptr, g, j, H, BB: tl.constexpr, BH: tl.constexpr,
-                 BK: tl.constexpr, USE_DOT: tl.constexpr, ACC: tl.constexpr):
-    """``sum_k src[b, offset + k] W_hh[g*H + k, j]``, a row vector times gate g's block, columns j: (BB, BH)."""
-    out = tl.zeros((BB, BH), ACC)
-    for k0 in range(0, H, BK):
-        k = k0 + tl.arange(0, BK)
-        v = tl.load(src_ptr + b[:, None] * row_stride + offset + k[None, :], mask=mb[:, None] & (k[None, :] < H),
-                    other=0.0).to(ACC)
-        out += rows_times_w(v, w_block(w_ptr, g, k, j, H, ACC), USE_DOT)
-    return out
+from rnnkit.kernels.fused_products import times_w_cols, times_w_rows
 
 
 # ---------------------------------------------------------------- the course's GRU (reset before the product)
