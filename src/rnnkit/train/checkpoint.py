@@ -91,8 +91,9 @@ def find_checkpoint(path) -> Path:
     raise RnnkitError(f"no checkpoint in {path}: expected {MODEL_FILE} and {CONFIG_FILE} there or in {path}/best")
 
 
-def load_checkpoint(path, with_trainer: bool = False):
-    """Read a checkpoint: ``(weights, meta)`` or ``(weights, meta, trainer)``; clear errors if corrupt."""
+def load_checkpoint(path, with_trainer: bool = False, task: str | None = None, what: str = ""):
+    """Read a checkpoint: ``(weights, meta)`` or ``(weights, meta, trainer)``; clear errors if corrupt.
+    With ``task``, a checkpoint of another task is refused: "checkpoint P is not <what>"."""
     directory = find_checkpoint(path)
     try:
         meta = json.loads((directory / CONFIG_FILE).read_text())
@@ -116,6 +117,8 @@ def load_checkpoint(path, with_trainer: bool = False):
     if bad:
         raise RnnkitError(f"corrupt checkpoint {directory}: weights {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} "
                           "hold NaN or infinite values")
+    if task is not None and meta.get("task") != task:
+        raise RnnkitError(f"checkpoint {path} is not {what} (its task is {meta.get('task')!r})")
     if not with_trainer:
         return weights, meta
     return weights, meta, read(TRAINER_FILE)

@@ -194,9 +194,7 @@ def load_captioner(path, device: str = "cpu"):
     """``(Describer, meta)`` from a checkpoint or run folder, the model in eval mode."""
     from rnnkit.tasks.caption.decode import Describer
 
-    weights, meta = load_checkpoint(path)
-    if meta.get("task") != TASK:
-        raise RnnkitError(f"checkpoint {path} is not a captioning model (its task is {meta.get('task')!r})")
+    weights, meta = load_checkpoint(path, task=TASK, what="a captioning model")
     model_config = saved_config(CaptionerConfig, meta, "configs", "model", where=path)
     data_config = saved_config(CaptionDataConfig, meta, "configs", "data", where=path)
     vocab = TokenVocab(saved_vocab(meta, "vocab", path))

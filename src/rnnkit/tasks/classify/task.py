@@ -154,9 +154,7 @@ def train_classifier(model_config: ClassifierConfig, data_config: ClassifyDataCo
 
 def load_classifier(path, device: str = "cpu"):
     """``(model, vocab, classes, meta)`` from a checkpoint or run folder, the model in eval mode."""
-    weights, meta = load_checkpoint(path)
-    if meta.get("task") != TASK:
-        raise RnnkitError(f"checkpoint {path} is not a text classifier (its task is {meta.get('task')!r})")
+    weights, meta = load_checkpoint(path, task=TASK, what="a text classifier")
     model_config = saved_config(ClassifierConfig, meta, "configs", "model", where=path)
     saved_config(ClassifyDataConfig, meta, "configs", "data", where=path)
     vocab, classes = TokenVocab(saved_vocab(meta, "vocab", path)), saved_vocab(meta, "classes", path)

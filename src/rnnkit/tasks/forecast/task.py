@@ -185,9 +185,7 @@ def format_scores(scores: dict, horizon: int) -> str:
 
 def load_forecaster(path, device: str = "cpu"):
     """``(model, data config, scaler, meta)`` from a checkpoint or run folder, the model in eval mode."""
-    weights, meta = load_checkpoint(path)
-    if meta.get("task") != TASK:
-        raise RnnkitError(f"checkpoint {path} is not a forecaster (its task is {meta.get('task')!r})")
+    weights, meta = load_checkpoint(path, task=TASK, what="a forecaster")
     model_config = saved_config(ForecasterConfig, meta, "configs", "model", where=path)
     d = saved_config(ForecastDataConfig, meta, "configs", "data", where=path)
     scaler = check_config(Scaler, meta.get("scaler"), f"corrupt checkpoint {path}: scaler")

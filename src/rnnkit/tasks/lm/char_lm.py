@@ -129,9 +129,7 @@ def train_lm(model_config: ModelConfig, config: TrainConfig, log=print) -> dict:
 
 def load_lm(path, device: str = "cpu") -> tuple[CharLM, CharVocab, dict]:
     """A trained language model from a checkpoint (any device it was trained on), in eval mode."""
-    weights, meta = load_checkpoint(path)
-    if meta.get("task") != TASK:
-        raise RnnkitError(f"checkpoint {path} is not a character language model (its task is {meta.get('task')!r})")
+    weights, meta = load_checkpoint(path, task=TASK, what="a character language model")
     model_config = saved_config(ModelConfig, meta, "model_config", where=path)
     vocab = CharVocab(saved_vocab(meta, "vocab", path, chars=True))
     model = build_within_memory(lambda: CharLM(len(vocab), model_config), "cpu", training=False)

@@ -146,9 +146,7 @@ def train_speech(model_config: SpeechModelConfig, data_config: SpeechDataConfig,
 
 def load_speech(path, device: str = "cpu"):
     """``(model, data_config, meta)`` from a checkpoint or run folder, the model in eval mode."""
-    weights, meta = load_checkpoint(path)
-    if meta.get("task") != TASK:
-        raise RnnkitError(f"checkpoint {path} is not a speech model (its task is {meta.get('task')!r})")
+    weights, meta = load_checkpoint(path, task=TASK, what="a speech model")
     m = saved_config(SpeechModelConfig, meta, "configs", "model", where=path)
     d = saved_config(SpeechDataConfig, meta, "configs", "data", where=path)
     model = build_model(m, d)

@@ -135,9 +135,7 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
 
 def load_tagger(path, device: str = "cpu"):
     """``(model, words, chars, meta)`` from a checkpoint or run folder, the model in eval mode."""
-    weights, meta = load_checkpoint(path)
-    if meta.get("task") != TASK:
-        raise RnnkitError(f"checkpoint {path} is not a tagger (its task is {meta.get('task')!r})")
+    weights, meta = load_checkpoint(path, task=TASK, what="a tagger")
     config = saved_config(TaggerConfig, meta, "configs", "model", where=path)
     saved_config(TagDataConfig, meta, "configs", "data", where=path)
     words, chars = TokenVocab(saved_vocab(meta, "words", path)), TokenVocab(saved_vocab(meta, "chars", path))

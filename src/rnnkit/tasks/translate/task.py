@@ -210,9 +210,7 @@ class Translator:
 
 def load_translator(path, device: str = "cpu") -> tuple[Translator, dict]:
     """``(Translator, meta)`` from a checkpoint or run folder, the model in eval mode."""
-    weights, meta = load_checkpoint(path)
-    if meta.get("task") != TASK:
-        raise RnnkitError(f"checkpoint {path} is not a translation model (its task is {meta.get('task')!r})")
+    weights, meta = load_checkpoint(path, task=TASK, what="a translation model")
     model_config = saved_config(Seq2SeqConfig, meta, "configs", "model", where=path)
     data_config = saved_config(TranslateDataConfig, meta, "configs", "data", where=path)
     source = TokenVocab(saved_vocab(meta, "source_vocab", path))
