@@ -101,6 +101,12 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls, title: str) -> No
             group.add_argument(flag, type=str, default=argparse.SUPPRESS, metavar=f.name.upper(), help=help_text)
 
 
+def add_config_groups(parser: argparse.ArgumentParser, classes: dict) -> None:
+    """A task's ``train`` flags: one group per config class, ``classes["data"]``, ``["model"]``, ``["train"]``."""
+    for title, key in (("data", "data"), ("model", "model"), ("training", "train")):
+        add_config_arguments(parser, classes[key], title)
+
+
 def given(args: argparse.Namespace, cls) -> dict:
     """The fields of ``cls`` that the user set on the command line."""
     names = {f.name for f in dataclasses.fields(cls)}

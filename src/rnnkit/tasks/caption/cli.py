@@ -109,7 +109,7 @@ def cmd_describe(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments, count, output_file
+    from rnnkit.cli_args import add_config_arguments, add_config_groups, count, output_file
     from rnnkit.tasks.configs import DecodeOptions
 
     cap = subparsers.add_parser("caption", help="image captioning (Show and Tell, Show, Attend and Tell) on Flickr8k")
@@ -119,8 +119,7 @@ def register(subparsers) -> None:
     p = sub.add_parser("train", help="train a captioner (CNN encoder from scratch + recurrent decoder)",
                        description="Read the captions and the splits, decode every image once, and train an "
                        "encoder-decoder captioner with teacher forcing, random crops and flips.")
-    for title, key in (("data", "data"), ("model", "model"), ("training", "train")):
-        add_config_arguments(p, classes[key], title)
+    add_config_groups(p, classes)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="BLEU-1..4 (sacrebleu, all reference captions) on the test split")

@@ -61,7 +61,7 @@ def cmd_authors(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments, output_file, positive_int, seed
+    from rnnkit.cli_args import add_config_groups, output_file, positive_int, seed
 
     classify = subparsers.add_parser("classify", help="many-to-one text classification (sentiment, author, ...)")
     sub = classify.add_subparsers(dest="classify_command", metavar="action", required=True)
@@ -72,8 +72,7 @@ def register(subparsers) -> None:
                        "--preset course is the course's Keras recipe (Embedding(50), LSTM(64), Dense(256), ReLU, "
                        "Dropout(0.5), Dense(1), sigmoid; RMSprop; early stopping on a 20% validation split).")
     p.add_argument("--preset", default=None, help="start from a named recipe (course); flags given override it")
-    for title, key in (("data", "data"), ("model", "model"), ("training", "train")):
-        add_config_arguments(p, classes[key], title)
+    add_config_groups(p, classes)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="accuracy and confusion matrix of a trained classifier on a labelled file")

@@ -138,7 +138,7 @@ def cmd_predict(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments, number, output_file
+    from rnnkit.cli_args import add_config_groups, number, output_file
 
     fc = subparsers.add_parser("forecast", help="forecast a univariate time series (RNN or the course's baselines)")
     sub = fc.add_subparsers(dest="forecast_command", metavar="action", required=True)
@@ -148,8 +148,7 @@ def register(subparsers) -> None:
                        description="Train a forecaster on windows of a series (chronological split: training, "
                        "validation for early stopping, test), then score it on the test part against the naive and "
                        "seasonal-naive forecasts (MAE, RMSE, MASE). --model mlp / conv train the course's baselines.")
-    for title, key in (("data", "data"), ("model", "model"), ("training", "train")):
-        add_config_arguments(p, classes[key], title)
+    add_config_groups(p, classes)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="MAE, RMSE and MASE of a trained forecaster on the hold-out of a series")

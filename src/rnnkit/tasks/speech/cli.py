@@ -90,7 +90,7 @@ def cmd_transcribe(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments, output_file
+    from rnnkit.cli_args import add_config_groups, output_file
 
     speech = subparsers.add_parser("speech", help="spoken-digit recognition (FSDD): isolated digits or connected "
                                    "digits with CTC")
@@ -100,8 +100,7 @@ def register(subparsers) -> None:
     p = sub.add_parser("train", help="train a digit recogniser on the Free Spoken Digit Dataset",
                        description="Log-mel (or MFCC) frames -> bidirectional RNN -> a digit (--task isolated, "
                        "mean pooling) or a digit sequence (--task connected: synthesised 2-7 digit utterances, CTC).")
-    for title, key in (("data", "data"), ("model", "model"), ("training", "train")):
-        add_config_arguments(p, classes[key], title)
+    add_config_groups(p, classes)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="accuracy (isolated) or digit error rate and sequence accuracy (connected) on "

@@ -67,7 +67,7 @@ def cmd_baseline(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments, output_file
+    from rnnkit.cli_args import add_config_groups, output_file
 
     tag = subparsers.add_parser("tag", help="many-to-many sequence labelling: a tag per word (POS, named entities)")
     sub = tag.add_subparsers(dest="tag_command", metavar="action", required=True)
@@ -77,8 +77,7 @@ def register(subparsers) -> None:
                        description="Train a tagger: word embedding [+ character BiLSTM] -> bidirectional RNN stack "
                        "-> a tag per word (softmax, or a linear-chain CRF with --crf).")
     p.add_argument("--preset", default=None, help="start from a named recipe (pos, ner); flags given override it")
-    for title, key in (("data", "data"), ("model", "model"), ("training", "train")):
-        add_config_arguments(p, classes[key], title)
+    add_config_groups(p, classes)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="token accuracy (and entity P/R/F1 for BIO tags) of a tagger on a tagged file")

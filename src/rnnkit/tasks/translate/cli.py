@@ -110,7 +110,7 @@ def cmd_translate(args) -> int:
 
 
 def register(subparsers) -> None:
-    from rnnkit.cli_args import add_config_arguments, count, output_file
+    from rnnkit.cli_args import add_config_arguments, add_config_groups, count, output_file
     from rnnkit.tasks.configs import DecodeOptions
 
     tr = subparsers.add_parser("translate", help="encoder-decoder translation (English -> French, ...) with attention")
@@ -120,8 +120,7 @@ def register(subparsers) -> None:
     p = sub.add_parser("train", help="train an encoder-decoder on 'source<TAB>target' sentence pairs",
                        description="Normalise and filter the pairs, split them by source sentence into train/val/test "
                        "(written to the run folder), and train a Seq2Seq with teacher forcing.")
-    for title, key in (("data", "data"), ("model", "model"), ("training", "train")):
-        add_config_arguments(p, classes[key], title)
+    add_config_groups(p, classes)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="corpus BLEU and chrF (sacrebleu) on the run's test split or a pairs file")
