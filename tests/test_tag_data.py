@@ -82,6 +82,38 @@ def test_vocabularies_frequency_floor_and_batches():
     assert shapes.tolist() == [[capital, lower, lower, 0], [lower] * 4]  # from the words as written, 0 pads
 
 
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_case_augmentation_reads_chosen_sentences_in_lowercase(lowercase):
+    sentences = read_plain(["Ariana Grande sings", "at Netflix HQ"])
+    tagged = [type("S", (), {"words": s, "tags": ["X"] * len(s)}) for s in sentences]
+    words, chars, _ = build_vocabs(tagged + [type("S", (), {"words": ["ariana"], "tags": ["X"]})], 1, lowercase)
+    data = Encoded(sentences, words, chars, lowercase, max_word=20)
+    (w, _, ch, _, slots, shapes), _ = data.batch([0, 1], lowered=[1])
+    spelled = ["".join(chars.tokens[c] for c in row if c) for row in ch.tolist()]
+    assert [spelled[k] for k in slots[1].tolist()[:3]] == ["at", "netflix", "hq"]  # sentence 1 lowered
+    assert [spelled[k] for k in slots[0].tolist()[:3]] == ["Ariana", "Grande", "sings"]  # sentence 0 as written
+    assert shapes[1].tolist() == [SHAPES.index("lower")] * 3
+    assert shapes[0, 0] == SHAPES.index("Capital")
+    (w0, *_), _ = data.batch([0], lowered=[0])
+    assert w0[0, 0] == words.index["ariana"]  # the lowered word's id, cased vocabulary or not
+    assert w0[0, 1] == (words.index["grande"] if lowercase else 1)  # "grande" unseen in a cased vocabulary
+
+
+def test_case_augment_draws_a_share_of_sentences_per_step_reproducibly():
+    sentences = [["Word"] * 3 for _ in range(400)]
+    words, chars, _ = build_vocabs([type("S", (), {"words": s, "tags": []}) for s in sentences], 1, True)
+    data = Encoded(sentences, words, chars, True, 10)
+    lower = SHAPES.index("lower")
+    share = lambda b, step: float((b.batch(step)[0][5][:, 0] == lower).float().mean())  # noqa: E731
+    batches = BucketBatches(data, 40, seed=1, case_augment=0.5)
+    shares = [share(batches, step) for step in range(10)]
+    assert 0.35 < sum(shares) / 10 < 0.65
+    assert shares == [share(BucketBatches(data, 40, seed=1, case_augment=0.5), step) for step in range(10)]
+    assert share(BucketBatches(data, 40, seed=1), 0) == 0.0  # off by default
+    with pytest.raises(RnnkitError, match="case-augment"):
+        BucketBatches(data, 40, seed=1, case_augment=1.5)
+
+
 @pytest.mark.parametrize("shape, words", [
     ("url", ["http://t.co/x", "https://a.b", "www.rnnkit.org", "ftp://x"]),
     ("mention", ["@user", "@Bob_2"]),

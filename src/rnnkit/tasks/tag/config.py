@@ -48,6 +48,8 @@ class TagDataConfig:
     max_len: int = opt(250, "longest sentence accepted, in words (a longer one is an error naming its line; 0: no limit)",
                        low=0)
     max_word: int = opt(30, "characters of each word read by the character encoder (its first N)", low=1)
+    case_augment: float = opt(0.0, "probability that a training sentence is read all in lowercase (characters and "
+                              "word shapes), so names written without capitals are learnt too", low=0.0, high=1.0)
     epochs: float = opt(0.0, "passes over the training sentences; when > 0 it sets --steps", low=0.0)
     select: str = opt("loss", "what early stopping and the best checkpoint follow: loss (the validation loss), "
                       "accuracy (1 - the validation token accuracy) or f1 (1 - the validation entity F1; BIO tags "

@@ -10,6 +10,12 @@ sentences.
 Bucketing. Each epoch shuffles the sentences, cuts the order into pools of ``POOL`` batches, sorts each pool
 by length, cuts it into batches and shuffles the batches: a batch holds sentences of similar lengths (little
 padding) while the epoch stays random. It is a pure function of the step, so ``--resume`` continues exactly.
+
+Case augmentation (``--case-augment P``, Mayhew et al. 2019). Each training sentence of a batch is read, with
+probability P, all in lowercase: its characters and word shapes as if nobody had pressed shift (the word
+embedding already reads lowercased words). Social-media text often names things without capitals ("ariana
+grande", "netflix"), and a tagger that only ever saw "Netflix" learns that a capital *is* the entity. The draw is
+a pure function of the step too.
 """
 
 from __future__ import annotations
@@ -92,9 +98,10 @@ def read_plain(lines: list[str], max_len: int = 0, where: str = "input") -> list
 
 
 def build_vocabs(sentences: list[Sentence], min_freq: int, lowercase: bool) -> tuple[TokenVocab, TokenVocab, list[str]]:
-    """``(words, chars, tags)``: the word and character vocabularies (0 pads, 1 is <unk>) and the sorted tags."""
+    """``(words, chars, tags)``: the word and character vocabularies (0 pads, 1 is <unk>) and the sorted tags.
+    The characters include each word's lowercase spelling, which case augmentation reads."""
     words = TokenVocab.build([[w.lower() if lowercase else w for w in s.words] for s in sentences], min_freq)
-    chars = TokenVocab.build([list(w) for s in sentences for w in s.words])
+    chars = TokenVocab.build([list(w) + list(w.lower()) for s in sentences for w in s.words])
     tags = sorted({t for s in sentences for t in s.tags})
     return words, chars, tags
 
@@ -120,8 +127,17 @@ class Encoded:
         self.words = [words.encode([w.lower() if lowercase else w for w in s]) for s in sentences]
         self.tokens = [[w[:max_word] for w in s] for s in sentences]
         self.shapes = [[word_shape(w) for w in s] for s in sentences]
-        self.chars = chars
+        self.chars, self.vocab, self.lowercase = chars, words, lowercase
         self.tags = tags if tags is not None else [[0] * len(s) for s in sentences]
+        self._lowered = {}  # sentence index -> (word ids, tokens, shapes) of its all-lowercase reading
+
+    def lowered(self, i: int) -> tuple[list[int], list[str], list[int]]:
+        """Sentence ``i`` read all in lowercase (case augmentation): word ids, character tokens, shapes."""
+        if i not in self._lowered:
+            low = [w.lower() for w in self.tokens[i]]
+            ids = self.words[i] if self.lowercase else self.vocab.encode(low)
+            self._lowered[i] = (ids, low, [word_shape(w) for w in low])
+        return self._lowered[i]
 
     def __len__(self) -> int:
         return len(self.words)
@@ -129,15 +145,19 @@ class Encoded:
     def lengths(self) -> list[int]:
         return [len(w) for w in self.words]
 
-    def batch(self, indices):
-        indices = list(indices)
-        words, lengths = pad_sequences([self.words[i] for i in indices])  # (b, T), (b,)
+    def batch(self, indices, lowered=()):
+        """The batch of sentences ``indices``; the positions in ``lowered`` (indices into ``indices``) are read
+        all in lowercase."""
+        indices, lowered = list(indices), set(lowered)
+        read = [self.lowered(i) if k in lowered else (self.words[i], self.tokens[i], self.shapes[i])
+                for k, i in enumerate(indices)]
+        words, lengths = pad_sequences([r[0] for r in read])  # (b, T), (b,)
         tags, _ = pad_sequences([self.tags[i] for i in indices])  # (b, T)
         distinct = {}  # each distinct word once through the character encoder
-        slots = [[distinct.setdefault(w, len(distinct)) for w in self.tokens[i]] for i in indices]
+        slots = [[distinct.setdefault(w, len(distinct)) for w in r[1]] for r in read]
         chars, char_lengths = pad_sequences([self.chars.encode(list(w)) for w in distinct])  # (U, L), (U,)
         slots, _ = pad_sequences(slots)  # (b, T): index into the U distinct words
-        shapes, _ = pad_sequences([self.shapes[i] for i in indices])  # (b, T)
+        shapes, _ = pad_sequences([r[2] for r in read])  # (b, T)
         return (words, lengths, chars, char_lengths, slots, shapes), tags
 
 
@@ -146,10 +166,12 @@ class BucketBatches:
 
     stateful = False
 
-    def __init__(self, data: Encoded, batch_size: int, seed: int):
+    def __init__(self, data: Encoded, batch_size: int, seed: int, case_augment: float = 0.0):
         if len(data) < 1:
             raise RnnkitError("no training sentences")
-        self.data, self.seed = data, seed
+        if not 0.0 <= case_augment <= 1.0:
+            raise RnnkitError(f"--case-augment must be a probability in [0, 1], got {case_augment}")
+        self.data, self.seed, self.case_augment = data, seed, case_augment
         self.batch_size = min(batch_size, len(data))
         self.sizes = data.lengths()
         pool = self.batch_size * POOL
@@ -170,7 +192,12 @@ class BucketBatches:
         epoch, i = divmod(step, self.steps_per_epoch)
         if epoch != self._epoch:
             self._epoch, self._batches = epoch, self.epoch_batches(epoch)
-        inputs, tags = self.data.batch(self._batches[i])
+        indices = self._batches[i]
+        lowered = ()
+        if self.case_augment > 0:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + step + 7)
+            lowered = (torch.rand(len(indices), generator=g) < self.case_augment).nonzero().flatten().tolist()
+        inputs, tags = self.data.batch(indices, lowered)
         return inputs, tags, True
 
     def share(self, inputs, targets, rank: int, size: int):

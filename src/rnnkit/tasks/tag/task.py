@@ -92,7 +92,7 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
         words, chars, tags = build_vocabs(sentences, d.min_freq, d.lowercase)
     train = encoded(sentences, words, chars, tags, asdict(d), d.train)
     val = encoded(val_sentences, words, chars, tags, asdict(d), where)
-    data = BucketBatches(train, flags.batch_size, flags.seed)
+    data = BucketBatches(train, flags.batch_size, flags.seed, d.case_augment)
     config = make_train_config(flags, data.steps_per_epoch, d.epochs)
     model = Tagger(len(words), len(chars), tags, m, len(SHAPES))
     meta = {"task": TASK, "configs": {"model": asdict(m), "data": asdict(d), "train": asdict(flags)},
