@@ -101,6 +101,13 @@ def test_ner_with_crf_reports_entity_scores(tmp_path, capsys):
     assert main(["tag", "eval", "--checkpoint", str(tmp_path / "ner"), "--data", str(dev)]) == 0
     out = capsys.readouterr().out
     assert re.search(r"overall\s+100.00%\s+100.00%\s+100.00%\s+\d+", out) and "person" in out and "location" in out
+    # an ensemble: the same model twice scores as the model; predict reads several checkpoints too
+    ner = str(tmp_path / "ner")
+    assert main(["tag", "eval", "--checkpoint", ner, "--checkpoint", ner, "--data", str(dev)]) == 0
+    out = capsys.readouterr().out
+    assert "the 2 models' mean loss" in out and re.search(r"overall\s+100.00%\s+100.00%\s+100.00%", out)
+    assert main(["tag", "predict", "--checkpoint", ner, "--checkpoint", f"{ner}/best", "Alan Turing visited Paris"]) == 0
+    assert capsys.readouterr().out.split() == ["Alan/B-person", "Turing/I-person", "visited/O", "Paris/B-location"]
     assert main(["tag", "baseline", "--train", str(train), "--data", str(dev)]) == 0
     assert "entity F1" in capsys.readouterr().out
 

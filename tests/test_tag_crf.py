@@ -1,12 +1,15 @@
 """The linear-chain CRF against brute force over all K^n tag sequences (course-notes §8: exhaustive search
-is exact; Viterbi and the forward algorithm must agree with it), and its BIO constraints."""
+is exact; Viterbi and the forward algorithm must agree with it), its BIO constraints, and the decoding of an ensemble of taggers."""
 
 import itertools
+from types import SimpleNamespace
 
 import pytest
 import torch
 
+from rnnkit.errors import RnnkitError
 from rnnkit.models.crf import CRF, FORBIDDEN, bio_transitions, is_bio
+from rnnkit.models.tagger import ensemble_decode
 
 
 def random_crf(K: int, seed: int, allowed=None, start_allowed=None) -> CRF:
@@ -85,3 +88,35 @@ def test_viterbi_with_bio_constraints_never_decodes_an_illegal_sequence(seed, fl
         s = all_scores(crf, emissions[b], int(lengths[b]))  # still the exact argmax among the legal sequences
         assert path == list(max(s, key=s.get))
     assert crf.scores()[0][4, 2] == FORBIDDEN
+
+
+@pytest.mark.parametrize("crf", [True, False])
+def test_ensemble_decodes_the_argmax_of_the_members_mean_score(crf, float64):
+    """An ensemble of taggers decodes, exactly, the tag sequence with the highest mean of the members' scores
+    s_m(y) (their product of experts), checked by exhaustive search; one member decodes as itself."""
+    tags = ["B-a", "I-a", "O"]
+    members = [SimpleNamespace(tags=tags, crf=random_crf(3, seed) if crf else None) for seed in (1, 2, 3)]
+    g = torch.Generator().manual_seed(5)
+    emissions = [torch.randn(3, 4, 3, generator=g, dtype=torch.float64) * 2 for _ in members]
+    lengths = torch.tensor([4, 2, 3])
+    paths = ensemble_decode(members, emissions, lengths)
+    for b, path in enumerate(paths):
+        n = int(lengths[b])
+        if crf:
+            per_member = [all_scores(m.crf, e[b], n) for m, e in zip(members, emissions)]
+        else:
+            per_member = [{y: float(sum(e[b, t, y[t]] for t in range(n))) for y in itertools.product(range(3), repeat=n)}
+                          for e in emissions]
+        mean = {y: sum(s[y] for s in per_member) / len(members) for y in per_member[0]}
+        assert path == list(max(mean, key=mean.get))
+    alone = ensemble_decode(members[:1], emissions[:1], lengths)
+    assert alone == (members[0].crf.viterbi(emissions[0], lengths)[0] if crf else
+                     [row[:n] for row, n in zip(emissions[0].argmax(-1).tolist(), lengths.tolist())])
+    assert paths != alone or paths != ensemble_decode(members[1:2], emissions[1:2], lengths)  # the mean matters
+
+
+def test_ensemble_refuses_members_with_other_tags():
+    a = SimpleNamespace(tags=["B-a", "O"], crf=None)
+    b = SimpleNamespace(tags=["B-b", "O"], crf=None)
+    with pytest.raises(RnnkitError, match="share their tags"):
+        ensemble_decode([a, b], [torch.zeros(1, 1, 2)] * 2, torch.tensor([1]))

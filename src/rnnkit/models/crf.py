@@ -99,9 +99,10 @@ class CRF(nn.Module):
         return self.log_partition(emissions, lengths) - self.sequence_score(emissions, tags, lengths)
 
     @torch.no_grad()
-    def viterbi(self, emissions: torch.Tensor, lengths: torch.Tensor) -> tuple[list[list[int]], torch.Tensor]:
-        """The highest-scoring tag sequence of each row (its own length) and its score ``(B,)``."""
-        trans, start, end = self.scores()
+    def viterbi(self, emissions: torch.Tensor, lengths: torch.Tensor, scores=None) -> tuple[list[list[int]], torch.Tensor]:
+        """The highest-scoring tag sequence of each row (its own length) and its score ``(B,)``; ``scores``:
+        other ``(trans, start, end)`` than this CRF's own (an ensemble's averaged ones)."""
+        trans, start, end = scores if scores is not None else self.scores()
         emissions = at_least_float32(emissions)
         B, T, K = emissions.shape
         delta = start + emissions[:, 0]  # (B, K): best score of a path ending in tag j at step t

@@ -23,7 +23,7 @@ from torch.nn import functional as F
 
 from rnnkit.errors import RnnkitError
 from rnnkit.layers import build_rnn
-from rnnkit.models.crf import CRF, bio_transitions, is_bio
+from rnnkit.models.crf import CRF, at_least_float32, bio_transitions, is_bio
 
 UNK_ID = 1  # the word vocabulary's <unk> (rnnkit.data.text.TokenVocab: 0 pads, 1 is unknown)
 
@@ -108,9 +108,22 @@ class Tagger(nn.Module):
     @torch.no_grad()
     def decode(self, inputs) -> list[list[int]]:
         """The tag ids of each sentence: Viterbi with a CRF, else the per-token argmax (greedy)."""
-        emissions = self.emissions(inputs)  # (B, T, K)
-        lengths = inputs[1]
-        if self.crf is not None:
-            return self.crf.viterbi(emissions, lengths)[0]
-        best = emissions.argmax(-1).tolist()  # (B, T)
-        return [row[: int(n)] for row, n in zip(best, lengths.tolist())]
+        return ensemble_decode([self], [self.emissions(inputs)], inputs[1])
+
+
+@torch.no_grad()
+def ensemble_decode(taggers: list[Tagger], emissions: list[torch.Tensor], lengths: torch.Tensor) -> list[list[int]]:
+    """The tag ids of each sentence under several taggers of the same tags, each with its emissions ``(B, T, K)``
+    of the same sentences: their emissions (and CRF scores) averaged, then Viterbi or the per-token argmax.
+
+    Averaging the scores of log-linear models is the normalised geometric mean of their distributions, a
+    product of experts: ``p(y | x) ∝ Π_m p_m(y | x)^(1/M)``. One tagger decodes as itself."""
+    first = taggers[0]
+    if any(t.tags != first.tags or (t.crf is None) != (first.crf is None) for t in taggers):
+        raise RnnkitError("an ensemble's taggers must share their tags and all have a CRF or none")
+    mean = torch.stack([at_least_float32(e) for e in emissions]).mean(0)  # (B, T, K)
+    if first.crf is not None:
+        scores = [torch.stack(s).mean(0) for s in zip(*(t.crf.scores() for t in taggers))]  # trans, start, end
+        return first.crf.viterbi(mean, lengths, scores)[0]
+    best = mean.argmax(-1).tolist()  # (B, T)
+    return [row[: int(n)] for row, n in zip(best, lengths.tolist())]

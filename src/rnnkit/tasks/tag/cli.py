@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import sys
 
+ENSEMBLE_HELP = ("run folder or checkpoint folder; given again (--checkpoint A --checkpoint B, same tags): their "
+                 "ensemble, the models' scores averaged before decoding")
+
 
 def _classes():
     from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig, TagTrainFlags
@@ -27,13 +30,14 @@ def cmd_eval(args) -> int:
     from rnnkit.tasks.tag.task import evaluate_file
 
     s = evaluate_file(args.checkpoint, args.data, args.device, args.format)
+    loss = f"loss {s['loss']:.4f}" if s["models"] == 1 else f"the {s['models']} models' mean loss {s['loss']:.4f}"
     print(f"{args.data}: {s['sentences']:,} sentences, {s['tokens']:,} tokens, token accuracy {s['accuracy']:.2%} "
-          f"(words unseen in training: {s['unseen_accuracy']:.2%} of {s['unseen_tokens']:,}), loss {s['loss']:.4f}")
+          f"(words unseen in training: {s['unseen_accuracy']:.2%} of {s['unseen_tokens']:,}), {loss}")
     if s["bio"]:
         print(format_entity_table(s["entities"]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"data": args.data, "checkpoint": args.checkpoint,
+            json.dump({"data": args.data, "checkpoints": args.checkpoint,
                        **{k: v for k, v in s.items() if k != "predicted"}}, f, indent=2)
     return 0
 
@@ -81,7 +85,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="token accuracy (and entity P/R/F1 for BIO tags) of a tagger on a tagged file")
-    p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    p.add_argument("--checkpoint", required=True, action="append", help=ENSEMBLE_HELP)
     p.add_argument("--data", required=True, help="tagged file in the training file's format")
     p.add_argument("--format", default=None, help="auto, conllu or conll (default: the training run's)")
     p.add_argument("--json", type=output_file, default=None, help="also write the scores to this JSON file")
@@ -89,7 +93,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("predict", help="tag sentences given as arguments (or on stdin, one per line): word/TAG")
-    p.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    p.add_argument("--checkpoint", required=True, action="append", help=ENSEMBLE_HELP)
     p.add_argument("sentences", nargs="*", help="whitespace-tokenised sentences; none (or -) reads lines from stdin")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.set_defaults(func=cmd_predict)

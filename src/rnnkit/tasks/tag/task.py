@@ -14,7 +14,7 @@ import torch
 from rnnkit.data.text import TokenVocab
 from rnnkit.errors import RnnkitError
 from rnnkit.models.crf import is_bio
-from rnnkit.models.tagger import Tagger
+from rnnkit.models.tagger import Tagger, ensemble_decode
 from rnnkit.tasks.supervised import make_train_config, split_indices
 from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig
 from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_plain, read_tagged
@@ -28,28 +28,37 @@ TASK = "tag"
 
 
 @torch.no_grad()
-def predict_ids(model: Tagger, data: Encoded, batch_size: int = 256) -> tuple[list[list[int]], float]:
-    """The tag ids of every sentence, in order, and the mean loss per token (0 if the data has no tags)."""
-    model.eval()
-    device = next(model.parameters()).device
-    order = sorted(range(len(data)), key=lambda i: len(data.words[i]))  # similar lengths together
-    out, total, tokens = [None] * len(data), 0.0, 0
+def predict_ids(members: list[tuple[Tagger, Encoded]], batch_size: int = 256) -> tuple[list[list[int]], float]:
+    """The tag ids of every sentence, in order, and the mean loss per token (0 if the data has no tags).
+
+    ``members``: one ``(tagger, its encoding of the sentences)``, or several (an ensemble: each reads the same
+    sentences through its own vocabularies; their scores are averaged, ``ensemble_decode``; the loss is the
+    members' mean)."""
+    for model, _ in members:
+        model.eval()
+    first = members[0][1]
+    order = sorted(range(len(first)), key=lambda i: len(first.words[i]))  # similar lengths together
+    out, total, tokens = [None] * len(first), 0.0, 0
     for lo in range(0, len(order), batch_size):
-        chunk = order[lo : lo + batch_size]
-        inputs, tags = data.batch(chunk)
-        inputs = tuple(x.to(device) for x in inputs)
-        _, loss, _ = model(inputs, tags.to(device))
-        n = int(inputs[1].sum())
-        total, tokens = total + float(loss) * n, tokens + n
-        for i, row in zip(chunk, model.decode(inputs)):
+        chunk, emissions = order[lo : lo + batch_size], []
+        for model, data in members:
+            device = next(model.parameters()).device
+            inputs, tags = data.batch(chunk)
+            inputs = tuple(x.to(device) for x in inputs)
+            e, loss, _ = model(inputs, tags.to(device))
+            emissions.append(e.cpu())
+            total += float(loss) * int(inputs[1].sum()) / len(members)
+        lengths = inputs[1].cpu()
+        tokens += int(lengths.sum())
+        for i, row in zip(chunk, ensemble_decode([m for m, _ in members], emissions, lengths)):
             out[i] = row
     return out, total / max(tokens, 1)
 
 
-def scores(model: Tagger, data: Encoded, tags: list[str], unseen: list[list[bool]] | None = None) -> dict:
+def scores(members: list[tuple[Tagger, Encoded]], tags: list[str], unseen: list[list[bool]] | None = None) -> dict:
     """Loss, token accuracy (and on unseen words) and, for BIO tags, the entity scores."""
-    predicted, loss = predict_ids(model, data)
-    gold = [[tags[i] for i in row] for row in data.tags]
+    predicted, loss = predict_ids(members)
+    gold = [[tags[i] for i in row] for row in members[0][1].tags]
     named = [[tags[i] for i in row] for row in predicted]
     out = {"loss": loss, **token_accuracy(gold, named, unseen), "predicted": named}
     if is_bio(tags):
@@ -102,7 +111,7 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
         raise RnnkitError("--select f1 needs BIO tags (O, B-x, I-x); use --select loss for this tag set")
 
     def evaluate(model):
-        s = scores(model, val, tags)
+        s = scores([(model, val)], tags)
         out = {"val_loss": s["loss"], "val_accuracy": s["accuracy"]}
         if "entities" in s:
             out["val_f1"] = s["entities"]["overall"]["f1"]
@@ -125,7 +134,7 @@ def train_tagger(model_config: TaggerConfig, data_config: TagDataConfig, flags, 
     summary = trainer.fit()
     best, _ = load_checkpoint(run_dir / "best")
     load_weights(trainer.model, best, run_dir / "best")
-    s = scores(trainer.model, val, tags)
+    s = scores([(trainer.model, val)], tags)
     summary.update(run_dir=str(run_dir), val_accuracy=s["accuracy"])
     f1 = f", entity F1 {s['entities']['overall']['f1']:.2%}" if "entities" in s else ""
     log(f"done ({summary['stopped']}) at step {summary['step']} after {summary['elapsed']:.0f} s; best checkpoint: "
@@ -148,24 +157,39 @@ def load_tagger(path, device: str = "cpu"):
     return model.to(resolve_device(device)).eval(), words, chars, meta
 
 
-def evaluate_file(path, data_file, device: str = "cpu", fmt: str | None = None) -> dict:
-    """Scores of a trained tagger on a tagged file; ``unseen``: words outside the word vocabulary."""
-    model, words, chars, meta = load_tagger(path, device)
-    d = meta["configs"]["data"]
+def load_taggers(paths, device: str = "cpu") -> list:
+    """``load_tagger`` of each path: the members of an ensemble, which must share their tags."""
+    members = [load_tagger(p, device) for p in paths]
+    for p, (model, *_) in zip(paths[1:], members[1:]):
+        if model.tags != members[0][0].tags:
+            raise RnnkitError(f"{p} tags {', '.join(model.tags)} but {paths[0]} tags {', '.join(members[0][0].tags)}: "
+                              "an ensemble's taggers must be trained on the same tag set")
+    return members
+
+
+def evaluate_file(paths, data_file, device: str = "cpu", fmt: str | None = None) -> dict:
+    """Scores of a trained tagger (or of the ensemble of several) on a tagged file; ``unseen``: words outside
+    the (first) tagger's word vocabulary."""
+    members = load_taggers(paths, device)
+    d = members[0][3]["configs"]["data"]
     sentences = read_tagged(data_file, fmt or d["format"], d["tag_column"], d["max_len"])
-    data = encoded(sentences, words, chars, model.tags, d, data_file)
-    unseen = [[w == 1 for w in row] for row in data.words]
-    s = scores(model, data, model.tags, unseen)
-    s.update(sentences=len(data), bio=is_bio(model.tags))
+    tags = members[0][0].tags
+    encoded_by = [(model, encoded(sentences, words, chars, tags, meta["configs"]["data"], data_file))
+                  for model, words, chars, meta in members]
+    unseen = [[w == 1 for w in row] for row in encoded_by[0][1].words]
+    s = scores(encoded_by, tags, unseen)
+    s.update(sentences=len(sentences), bio=is_bio(tags), models=len(members))
     return s
 
 
-def tag_sentences(path, lines: list[str], device: str = "cpu") -> list[list[tuple[str, str]]]:
-    """Tag whitespace-tokenised sentences (one per line): ``[[(word, tag), ...], ...]``."""
-    model, words, chars, meta = load_tagger(path, device)
-    d = meta["configs"]["data"]
-    sentences = read_plain(lines, d["max_len"])
+def tag_sentences(paths, lines: list[str], device: str = "cpu") -> list[list[tuple[str, str]]]:
+    """Tag whitespace-tokenised sentences (one per line) with a tagger or an ensemble: ``[[(word, tag), ...]]``."""
+    members = load_taggers(paths, device)
+    sentences = read_plain(lines, members[0][3]["configs"]["data"]["max_len"])
     if not sentences:
         raise RnnkitError("no sentence to tag: give sentences as arguments or one per line on stdin")
-    predicted, _ = predict_ids(model, Encoded(sentences, words, chars, d["lowercase"], d["max_word"]))
-    return [[(w, model.tags[t]) for w, t in zip(s, row)] for s, row in zip(sentences, predicted)]
+    encoded_by = [(model, Encoded(sentences, words, chars, meta["configs"]["data"]["lowercase"],
+                                  meta["configs"]["data"]["max_word"])) for model, words, chars, meta in members]
+    predicted, _ = predict_ids(encoded_by)
+    tags = members[0][0].tags
+    return [[(w, tags[t]) for w, t in zip(s, row)] for s, row in zip(sentences, predicted)]
