@@ -7,6 +7,7 @@ word-shape classes (``rnnkit.tasks.tag.shape.SHAPES``) the shape embedding was t
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 
 import torch
@@ -158,7 +159,8 @@ def load_tagger(path, device: str = "cpu"):
 
 
 def load_taggers(paths, device: str = "cpu") -> list:
-    """``load_tagger`` of each path: the members of an ensemble, which must share their tags."""
+    """``load_tagger`` of each path (or of one path): the members of an ensemble, which must share their tags."""
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     members = [load_tagger(p, device) for p in paths]
     for p, (model, *_) in zip(paths[1:], members[1:]):
         if model.tags != members[0][0].tags:
