@@ -153,6 +153,9 @@ def test_entities_follow_conlleval():
     s = entity_scores([["B-a", "I-a", "O", "B-b"]], [["B-a", "I-a", "O", "B-a"]])
     assert s["overall"]["precision"] == 0.5 and s["overall"]["recall"] == 0.5
     assert s["per_type"]["b"]["recall"] == 0.0 and s["per_type"]["b"]["support"] == 1
+    # the span of "b" was found with the wrong type: a hit for the spans, a b -> a cell of the confusion
+    assert s["spans"]["precision"] == s["spans"]["recall"] == 1.0
+    assert s["confusion"] == {"a": {"a": 1}, "b": {"a": 1}}
 
 
 def test_token_accuracy_and_most_frequent_tag_baseline():
@@ -182,4 +185,8 @@ def test_entity_scores_equal_seqeval_on_wnut17_gold(name):
     for t in types:
         for key, theirs in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score"), ("support", "support")):
             assert ours["per_type"][t][key] == pytest.approx(report[t][theirs], abs=1e-12)
+    for t in types:  # the confusion's diagonal holds the typed hits; all its cells, the span hits
+        assert ours["confusion"].get(t, {}).get(t, 0) == round(ours["per_type"][t]["recall"] * ours["per_type"][t]["support"])
+    found = sum(n for row in ours["confusion"].values() for n in row.values())
+    assert found == round(ours["spans"]["recall"] * ours["overall"]["support"]) > ours["overall"]["recall"] * len(gold)
     assert entity_scores(gold, gold)["overall"]["f1"] == 1.0

@@ -4,6 +4,10 @@ and F1 for BIO tags (the CoNLL scorer's definition, ``conlleval``), and the most
 An entity is a maximal chunk of one type: it starts at ``B-x``, or at ``I-x`` after ``O`` or after a tag
 of another type (conlleval accepts an ``I-x`` start), and it ends where the next tag does not continue it.
 A predicted entity counts as correct only if both its span and its type equal a gold entity's.
+
+Two diagnostics beside the scores say which half of the job fails: ``spans``, the same P/R/F1 with the types
+ignored (was the entity found?), and ``confusion``, the predicted type of each gold entity whose span was found
+exactly (was it named right?).
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ def entities(tags: list[str]) -> set[tuple[str, int, int]]:
 
 
 def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
-    """Per type and overall (micro) ``{"precision", "recall", "f1", "support"}``: exact span and type."""
-    hits, n_gold, n_pred = Counter(), Counter(), Counter()
+    """Per type and overall (micro) ``{"precision", "recall", "f1", "support"}``: exact span and type; ``spans``:
+    overall with the types ignored; ``confusion``: ``{gold type: {predicted type: n}}`` over the gold entities
+    whose span was predicted exactly."""
+    hits, n_gold, n_pred, span_hits = Counter(), Counter(), Counter(), 0
+    confusion = defaultdict(Counter)
     for g, p in zip(gold, predicted):
         ge, pe = entities(g), entities(p)
         for e in ge:
@@ -36,6 +43,11 @@ def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
             n_pred[e[0]] += 1
         for e in ge & pe:
             hits[e[0]] += 1
+        predicted_type = {(a, b): t for t, a, b in pe}
+        for t, a, b in ge:
+            if (a, b) in predicted_type:
+                span_hits += 1
+                confusion[t][predicted_type[a, b]] += 1
 
     def prf(h, ng, npred):
         precision = h / npred if npred else 0.0
@@ -45,7 +57,9 @@ def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
 
     per_type = {t: prf(hits[t], n_gold[t], n_pred[t]) for t in sorted(set(n_gold) | set(n_pred))}
     overall = prf(sum(hits.values()), sum(n_gold.values()), sum(n_pred.values()))
-    return {"overall": overall, "per_type": per_type}
+    spans = prf(span_hits, sum(n_gold.values()), sum(n_pred.values()))
+    return {"overall": overall, "per_type": per_type, "spans": spans,
+            "confusion": {t: dict(confusion[t]) for t in sorted(confusion)}}
 
 
 def token_accuracy(gold: list[list[str]], predicted: list[list[str]], unseen: list[list[bool]] | None = None) -> dict:
@@ -76,7 +90,15 @@ def most_frequent_tag(train_words: list[list[str]], train_tags: list[list[str]])
 
 
 def format_entity_table(scores: dict) -> str:
+    """The per-type and overall scores, the span-only line, and the confusion of types on found spans."""
     rows = [f"{'type':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}"]
-    for name, s in [*scores["per_type"].items(), ("overall", scores["overall"])]:
+    named = [*scores["per_type"].items(), ("overall", scores["overall"]), ("spans, any type", scores["spans"])]
+    for name, s in named:
         rows.append(f"{name:<16}{s['precision']:>10.2%}{s['recall']:>10.2%}{s['f1']:>10.2%}{s['support']:>9}")
+    types = sorted(scores["per_type"])
+    rows += ["", "gold type (rows) x predicted type (columns), over the gold entities whose span was found:",
+             f"{'':<16}" + "".join(f"{t[:9]:>10}" for t in types)]
+    for t in types:
+        row = scores["confusion"].get(t, {})
+        rows.append(f"{t:<16}" + "".join(f"{row.get(u, 0):>10}" for u in types))
     return "\n".join(rows)
