@@ -3,7 +3,8 @@
 #   UD English EWT UPOS: the most-frequent-tag baseline, word+char BiLSTM (30 min), word-only BiLSTM (7 min);
 #   WNUT-17 entities: BiLSTM-CRF on train+dev (15 min) and on train only (12 min), softmax BiLSTM on train+dev
 #   (12 min); --preset ner: word-shape embedding 20, char BiLSTM 50/100, word embedding 50, lr 1e-2 cosine,
-#   dropout 0.5, word dropout 0.5.
+#   dropout 0.5, word dropout 0.5; then four 23-minute train+dev runs, two at a time (seeds 0 and 1, case
+#   augmentation, the dev sentences read twice) and their ensembles.
 # The best checkpoint follows the validation accuracy (--preset pos), the validation entity F1 (--preset ner)
 # or the validation loss (the word-only row); the test file is scored once, at the end.
 #
@@ -43,6 +44,40 @@ ner() {  # name, then flags
 ner ner-crf-traindev --train "$OUT/wnut17-train-dev.conll" --val-fraction 0.1 --time 900
 ner ner-crf --train "$NER/wnut17train.conll" --val "$NER/emerging.dev.conll" --time 720
 ner ner-no-crf-traindev --no-crf --train "$OUT/wnut17-train-dev.conll" --val-fraction 0.1 --time 720
+
+# 23-minute train+dev runs whose cosine schedule ends with the run (--epochs 70), two at a time, one per core:
+# seeds 0 and 1 (their ensemble fits the same 23 minutes), then --case-augment 0.5 beside a run that reads the
+# dev sentences twice (its validation set: seed 0's 10%, which the seed-0 run also held out).
+long=(--preset ner --threads 1 --schedule cosine --patience 0 --time 1800)
+ner_long() {  # name, then flags
+  local name=$1; shift
+  rnnkit tag train "${long[@]}" "$@" --out "$OUT/$name" > "$OUT/$name.log" 2>&1
+  rnnkit tag eval --checkpoint "$OUT/$name" --data "$NER/emerging.test.annotated" --format conll \
+    --json "$OUT/$name/test.json"
+}
+td=(--train "$OUT/wnut17-train-dev.conll" --val-fraction 0.1 --epochs 70)
+ner_long ner-crf-traindev-s0 "${td[@]}" --seed 0 & ner_long ner-crf-traindev-s1 "${td[@]}" --seed 1 & wait
+rnnkit tag eval --checkpoint "$OUT/ner-crf-traindev-s0" --checkpoint "$OUT/ner-crf-traindev-s1" \
+  --data "$NER/emerging.test.annotated" --format conll --json "$OUT/ner-ensemble-s0-s1.json"
+python - "$OUT" "$NER/wnut17train.conll" <<'PY'
+import sys
+from rnnkit.tasks.supervised import split_indices
+from rnnkit.tasks.tag.data import read_tagged
+out, train = sys.argv[1], sys.argv[2]
+both, n_train = read_tagged(f"{out}/wnut17-train-dev.conll", "conll"), len(read_tagged(train, "conll"))
+keep, held = split_indices(len(both), 0.1, 0)
+def write(name, rows):
+    with open(f"{out}/{name}", "w") as f:
+        f.writelines("".join(f"{w}\t{t}\n" for w, t in zip(both[i].words, both[i].tags)) + "\n" for i in rows)
+write("wnut17-train-dev2x.conll", list(keep) + [i for i in keep if i >= n_train])
+write("wnut17-train-dev-val.conll", held)
+PY
+ner_long ner-crf-traindev-case "${td[@]}" --case-augment 0.5 &
+ner_long ner-crf-traindev-dev2x --train "$OUT/wnut17-train-dev2x.conll" --val "$OUT/wnut17-train-dev-val.conll" --epochs 55 &
+wait
+rnnkit tag eval --checkpoint "$OUT/ner-crf-traindev-s0" --checkpoint "$OUT/ner-crf-traindev-s1" \
+  --checkpoint "$OUT/ner-crf-traindev-dev2x" --data "$NER/emerging.test.annotated" --format conll \
+  --json "$OUT/ner-ensemble-3.json"
 
 # peer comparison: the same word+char BiLSTM in plain PyTorch nn.LSTM, same batches, alternating chunks
 python "$(dirname "$0")/tag_peer.py" --steps 200 --threads "$THREADS" --json "$OUT/peer.json"
