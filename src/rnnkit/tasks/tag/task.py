@@ -37,7 +37,7 @@ def predict_ids(members: list[tuple[Tagger, Encoded]], batch_size: int = 256) ->
     members' mean)."""
     for model, _ in members:
         model.eval()
-    first = members[0][1]
+    first, home = members[0][1], next(members[0][0].parameters()).device  # decoding runs on the first's device
     order = sorted(range(len(first)), key=lambda i: len(first.words[i]))  # similar lengths together
     out, total, tokens = [None] * len(first), 0.0, 0
     for lo in range(0, len(order), batch_size):
@@ -47,9 +47,9 @@ def predict_ids(members: list[tuple[Tagger, Encoded]], batch_size: int = 256) ->
             inputs, tags = data.batch(chunk)
             inputs = tuple(x.to(device) for x in inputs)
             e, loss, _ = model(inputs, tags.to(device))
-            emissions.append(e.cpu())
+            emissions.append(e.to(home))
             total += float(loss) * int(inputs[1].sum()) / len(members)
-        lengths = inputs[1].cpu()
+        lengths = inputs[1].to(home)
         tokens += int(lengths.sum())
         for i, row in zip(chunk, ensemble_decode([m for m, _ in members], emissions, lengths)):
             out[i] = row
