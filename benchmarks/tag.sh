@@ -4,7 +4,7 @@
 #   WNUT-17 entities: BiLSTM-CRF on train+dev (15 min) and on train only (12 min), softmax BiLSTM on train+dev
 #   (12 min); --preset ner: word-shape embedding 20, char BiLSTM 50/100, word embedding 50, lr 1e-2 cosine,
 #   dropout 0.5, word dropout 0.5; then four 23-minute train+dev runs, two at a time (seeds 0 and 1, case
-#   augmentation, the dev sentences read twice) and their ensembles.
+#   augmentation, the dev sentences read twice), two cross-fitted on the halves of dev, and their ensembles.
 # The best checkpoint follows the validation accuracy (--preset pos), the validation entity F1 (--preset ner)
 # or the validation loss (the word-only row); the test file is scored once, at the end.
 #
@@ -71,6 +71,13 @@ def write(name, rows):
         f.writelines("".join(f"{w}\t{t}\n" for w, t in zip(both[i].words, both[i].tags)) + "\n" for i in rows)
 write("wnut17-train-dev2x.conll", list(keep) + [i for i in keep if i >= n_train])
 write("wnut17-train-dev-val.conll", held)
+# two-fold cross-fitting on dev: train + one half of dev, the checkpoint chosen on the other half
+dev = both[n_train:]
+a, b = split_indices(len(dev), 0.5, 0)
+for name, rows in (("devA", a), ("devB", b)):
+    with open(f"{out}/{name}.conll", "w") as f:
+        f.writelines("".join(f"{w}\t{t}\n" for w, t in zip(dev[i].words, dev[i].tags)) + "\n" for i in rows)
+    write(f"wnut17-train-{name}.conll", list(range(n_train)) + [n_train + int(i) for i in rows])
 PY
 ner_long ner-crf-traindev-case "${td[@]}" --case-augment 0.5 &
 ner_long ner-crf-traindev-dev2x --train "$OUT/wnut17-train-dev2x.conll" --val "$OUT/wnut17-train-dev-val.conll" --epochs 55 &
@@ -78,6 +85,11 @@ wait
 rnnkit tag eval --checkpoint "$OUT/ner-crf-traindev-s0" --checkpoint "$OUT/ner-crf-traindev-s1" \
   --checkpoint "$OUT/ner-crf-traindev-dev2x" --data "$NER/emerging.test.annotated" --format conll \
   --json "$OUT/ner-ensemble-3.json"
+ner_long ner-crf-xfit-A --train "$OUT/wnut17-train-devA.conll" --val "$OUT/devB.conll" --epochs 70 &
+ner_long ner-crf-xfit-B --train "$OUT/wnut17-train-devB.conll" --val "$OUT/devA.conll" --epochs 70 &
+wait
+rnnkit tag eval --checkpoint "$OUT/ner-crf-xfit-A" --checkpoint "$OUT/ner-crf-xfit-B" \
+  --data "$NER/emerging.test.annotated" --format conll --json "$OUT/ner-ensemble-xfit.json"
 
 # peer comparison: the same word+char BiLSTM in plain PyTorch nn.LSTM, same batches, alternating chunks
 python "$(dirname "$0")/tag_peer.py" --steps 200 --threads "$THREADS" --json "$OUT/peer.json"
