@@ -184,6 +184,14 @@ def test_bad_input_one_line_errors(tmp_path, pos, capsys):
     one_line_error(capsys, r"unknown.conllu:6: unknown tag 'INTJ'; the model knows: ADJ, DET")
     assert main(["tag", "predict", "--checkpoint", str(tmp_path / "r"), " "]) == 2
     one_line_error(capsys, "no sentence to tag")
+    other = tmp_path / "other.conllu"  # another tag set: no ensemble with the first model
+    other.write_text(conllu([[("the", "DET"), ("cat", "NOUN")], [("hi", "INTJ")]]))
+    assert main(["tag", "train", "--train", str(other), "--val", str(other), "--steps", "1", "--out",
+                 str(tmp_path / "o"), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["tag", "predict", "--checkpoint", str(tmp_path / "r"), "--checkpoint", str(tmp_path / "o"),
+                 "the cat"]) == 2
+    one_line_error(capsys, r"o tags DET, INTJ, NOUN but .*r tags ADJ, DET, .*same tag set")
     assert main(["tag", "train", "--train", str(train), "--max-len", "3", "--out", str(tmp_path / "s"), *FAST]) == 2
     one_line_error(capsys, r"train.conllu:2: a sentence of \d words is longer than --max-len 3")
     assert main(["tag", "train", "--train", str(train), "--select", "f1", "--out", str(tmp_path / "t"), *FAST]) == 2
