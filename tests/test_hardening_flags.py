@@ -179,3 +179,24 @@ def test_check_config_refuses_wrong_types_ranges_and_names():
     with pytest.raises(RnnkitError, match="cell must be one of: .*lstm"):
         check_config(ModelConfig, {"cell": "lstn"}, "config.json")
     assert check_config(ModelConfig, {"hidden": 8, "unknown_later_field": 1}, "x").hidden == 8
+
+
+def test_configs_built_in_python_are_checked_against_their_declared_ranges():
+    """A config made in Python skips argparse; training still refuses an out-of-range field in one line
+    naming its flag (``schema.check_fields``, which every task's ``check_data_config`` calls), before
+    reading any file."""
+    from rnnkit.schema import check_fields
+    from rnnkit.tasks.configs import ClassifyDataConfig, ForecastDataConfig, TranslateDataConfig
+    from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig
+    from rnnkit.tasks.tag.task import train_tagger
+
+    with pytest.raises(RnnkitError, match=r"^--min-freq must be an integer >= 1, got 0$"):
+        train_tagger(TaggerConfig(), TagDataConfig(train="missing.conll", min_freq=0), None)
+    cases = [(ClassifyDataConfig(tokens="bytes"), r"--tokens must be one of: char, word, got 'bytes'"),
+             (ForecastDataConfig(horizon=0), r"--horizon must be an integer >= 1, got 0"),
+             (TranslateDataConfig(eval_bleu=-1), r"--eval-bleu must be an integer >= 0, got -1"),
+             (TagDataConfig(case_augment=1.5), r"--case-augment must be a finite number in \[0, 1\], got 1.5")]
+    for config, message in cases:
+        with pytest.raises(RnnkitError, match=message):
+            check_fields(config)
+    check_fields(TagDataConfig())  # the defaults pass

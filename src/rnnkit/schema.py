@@ -140,5 +140,14 @@ def check_config(cls, data, where: str):
     return cls(**values)
 
 
+def check_fields(config) -> None:
+    """Every field of a config object built in Python (not read from a file) within its declared range or
+    choices; the first problem is one ``RnnkitError`` line naming the field as its flag (``--min-freq``)."""
+    for f in dataclasses.fields(config):
+        spec, value = field_spec(f), getattr(config, f.name)
+        if spec is not None and value is not None and (why := spec.problem(value)):
+            raise RnnkitError(f"--{f.name.replace('_', '-')} {why}")
+
+
 def _kind_name(kind) -> str:
     return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(kind, kind.__name__)

@@ -18,6 +18,7 @@ from rnnkit.data.batching import pad_sequences
 from rnnkit.data.text import TokenVocab
 from rnnkit.errors import RnnkitError
 from rnnkit.models.captioner import BOS_ID, EOS_ID, PAD_ID, Captioner
+from rnnkit.schema import check_fields
 from rnnkit.tasks.caption.config import CaptionDataConfig, CaptionerConfig
 from rnnkit.tasks.caption.data import Captions, build_vocab, image_folder, read_captions, read_split, tokenise
 from rnnkit.tasks.caption.images import augment, load_images
@@ -112,9 +113,7 @@ def check_data_config(d: CaptionDataConfig) -> None:
     if d.data is None:
         raise RnnkitError("--data DIR is required: a Flickr8k-style folder with the captions file, the split files "
                           "and the images (e.g. ../shared/data/flickr8k)")
-    if d.image_size < 8 or min(d.crop_pad, d.max_words, d.eval_images, d.captions_per_image) < 0:
-        raise RnnkitError("--image-size must be >= 8; --crop-pad, --max-words, --eval-images and "
-                          "--captions-per-image >= 0")
+    check_fields(d)
 
 
 def read_data(d: CaptionDataConfig, log=print) -> tuple[Captions, dict]:

@@ -12,10 +12,11 @@ from dataclasses import asdict
 import torch
 
 from rnnkit.data.batching import pad_sequences
-from rnnkit.data.text import TOKENIZERS, TokenVocab, encode_labels, read_labelled, sort_labels, tokenize
-from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.data.text import TokenVocab, encode_labels, read_labelled, sort_labels, tokenize
+from rnnkit.errors import RnnkitError
 from rnnkit.models.classifier import build_classifier, class_probabilities, classification_loss
 from rnnkit.models.configs import ClassifierConfig
+from rnnkit.schema import check_fields
 from rnnkit.tasks.configs import ClassifyDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config, split_indices
 from rnnkit.train.checkpoint import load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
@@ -91,10 +92,7 @@ def format_confusion(classes: list[str], confusion: list[list[int]]) -> str:
 def check_data_config(d: ClassifyDataConfig) -> None:
     if d.train is None:
         raise RnnkitError("--train FILE is required: a TSV/CSV file with a header, a text column and a label column")
-    if d.tokens not in TOKENIZERS:
-        raise unknown_choice("tokeniser", d.tokens, TOKENIZERS)
-    if d.min_freq < 1 or d.max_vocab < 0 or d.max_len < 0:
-        raise RnnkitError("--min-freq must be >= 1, --max-vocab and --max-len >= 0")
+    check_fields(d)
 
 
 def train_classifier(model_config: ClassifierConfig, data_config: ClassifyDataConfig, flags, log=print) -> dict:

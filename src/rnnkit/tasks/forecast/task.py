@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from rnnkit.data.series import SCALERS, Scaler, Series, Split, make_windows, origins_between, read_series, split_series
-from rnnkit.errors import RnnkitError, unknown_choice
-from rnnkit.schema import check_config
+from rnnkit.errors import RnnkitError
+from rnnkit.schema import check_config, check_fields
 from rnnkit.models.forecaster import build_forecaster
 from rnnkit.models.configs import ForecasterConfig
 from rnnkit.tasks.configs import ForecastDataConfig
@@ -129,10 +129,7 @@ def hold_out_scores(model, s: Setup) -> tuple[dict, dict]:
 def check_data_config(d: ForecastDataConfig) -> None:
     if d.data is None:
         raise RnnkitError("--data FILE is required: a CSV with a header, a date column and a value column")
-    if d.strategy not in STRATEGIES:
-        raise unknown_choice("strategy", d.strategy, STRATEGIES)
-    if d.window < 1 or d.horizon < 1 or d.season < 0:
-        raise RnnkitError("--window and --horizon must be positive integers and --season >= 0")
+    check_fields(d)
 
 
 def train_forecaster(model_config: ForecasterConfig, data_config: ForecastDataConfig, flags, log=print) -> dict:

@@ -14,11 +14,11 @@ from dataclasses import asdict, replace
 
 import torch
 
-from rnnkit.data.audio import FEATURES, FrontEnd, read_wav
+from rnnkit.data.audio import FrontEnd, read_wav
 from rnnkit.decoding.ctc import ctc_beam_decode
-from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.models.speech import CTCRecognizer, WordClassifier
-from rnnkit.tasks.speech.configs import TASKS, SpeechDataConfig, SpeechModelConfig
+from rnnkit.schema import check_fields
+from rnnkit.tasks.speech.configs import SpeechDataConfig, SpeechModelConfig
 from rnnkit.tasks.speech.frames import Frames, ShuffledFrames, feature_spec, features_of
 from rnnkit.tasks.speech.fsdd import RATE, ConnectedDigits, list_recordings, split_recordings
 from rnnkit.tasks.speech.scores import sequence_scores, word_scores
@@ -34,14 +34,7 @@ TEST_SEED, VAL_SEED, TRAIN_SEED = 1_000_000, 2_000_000, 3_000_000  # + --split-s
 
 
 def check_data_config(d: SpeechDataConfig) -> None:
-    if d.task not in TASKS:
-        raise unknown_choice("task", d.task, TASKS)
-    if d.features not in FEATURES:
-        raise unknown_choice("features", d.features, FEATURES)
-    if min(d.freq_masks, d.freq_width, d.time_masks, d.time_width, d.per_digit) < 0:
-        raise RnnkitError("the SpecAugment settings and --per-digit must be >= 0")
-    if d.train_utterances < 1 or d.test_utterances < 1:
-        raise RnnkitError("--train-utterances and --test-utterances must be positive")
+    check_fields(d)
 
 
 def build_sets(d: SpeechDataConfig, which=("train", "val", "test"), log=print) -> dict[str, Frames]:

@@ -16,6 +16,7 @@ from rnnkit.data.text import TokenVocab
 from rnnkit.errors import RnnkitError
 from rnnkit.models.crf import is_bio
 from rnnkit.models.tagger import Tagger, ensemble_decode
+from rnnkit.schema import check_fields
 from rnnkit.tasks.supervised import make_train_config, split_indices
 from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig
 from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_plain, read_tagged
@@ -70,8 +71,7 @@ def scores(members: list[tuple[Tagger, Encoded]], tags: list[str], unseen: list[
 def check_data_config(d: TagDataConfig) -> None:
     if d.train is None:
         raise RnnkitError("--train FILE is required: CoNLL-U (.conllu) or two-column CoNLL (token<TAB>tag)")
-    if d.min_freq < 1 or d.max_len < 0 or d.max_word < 1:
-        raise RnnkitError("--min-freq and --max-word must be >= 1, --max-len >= 0")
+    check_fields(d)
 
 
 def encoded(sentences, words: TokenVocab, chars: TokenVocab, tags: list[str], d, path) -> Encoded:

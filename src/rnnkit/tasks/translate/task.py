@@ -15,12 +15,13 @@ from pathlib import Path
 import torch
 
 from rnnkit.data.batching import pad_sequences
-from rnnkit.data.pairs import (ACCENTS, normalize, read_pairs, references_by_source, split_by_source, tokenized,
+from rnnkit.data.pairs import (normalize, read_pairs, references_by_source, split_by_source, tokenized,
                                within_length, words, write_pairs)
 from rnnkit.data.text import BOS, EOS, TokenVocab
-from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.errors import RnnkitError
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID, Seq2Seq
 from rnnkit.models.configs import Seq2SeqConfig
+from rnnkit.schema import check_fields
 from rnnkit.tasks.configs import TranslateDataConfig
 from rnnkit.tasks.supervised import EpochSampler, make_train_config
 from rnnkit.train.checkpoint import find_checkpoint, load_checkpoint, load_weights, run_folder, saved_config, saved_vocab
@@ -91,10 +92,7 @@ def check_data_config(d: TranslateDataConfig) -> None:
     if d.data is None:
         raise RnnkitError("--data FILE is required: sentence pairs, one 'source<TAB>target' per line "
                           "(e.g. ../shared/data/eng-fra/eng-fra.txt)")
-    if d.accents not in ACCENTS:
-        raise unknown_choice("accents", d.accents, ACCENTS)
-    if d.max_words < 1 or d.min_freq < 1 or d.eval_bleu < 0:
-        raise RnnkitError("--max-words and --min-freq must be >= 1, --eval-bleu >= 0")
+    check_fields(d)
 
 
 def prepare_splits(d: TranslateDataConfig, run_dir: Path, log=print) -> dict[str, list[tuple[str, str]]]:
