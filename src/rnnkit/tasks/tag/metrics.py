@@ -33,21 +33,20 @@ def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
     """Per type and overall (micro) ``{"precision", "recall", "f1", "support"}``: exact span and type; ``spans``:
     overall with the types ignored; ``confusion``: ``{gold type: {predicted type: n}}`` over the gold entities
     whose span was predicted exactly."""
-    hits, n_gold, n_pred, span_hits = Counter(), Counter(), Counter(), 0
-    confusion = defaultdict(Counter)
+    n_gold, n_pred, confusion = Counter(), Counter(), defaultdict(Counter)
     for g, p in zip(gold, predicted):
         ge, pe = entities(g), entities(p)
         for e in ge:
             n_gold[e[0]] += 1
-        for e in pe:
-            n_pred[e[0]] += 1
-        for e in ge & pe:
-            hits[e[0]] += 1
-        predicted_type = {(a, b): t for t, a, b in pe}
+        predicted_type = {}
+        for t, a, b in pe:
+            n_pred[t] += 1
+            predicted_type[a, b] = t
         for t, a, b in ge:
             if (a, b) in predicted_type:
-                span_hits += 1
                 confusion[t][predicted_type[a, b]] += 1
+    hits = {t: confusion[t][t] for t in confusion}  # span and type right: the confusion's diagonal
+    span_hits = sum(n for row in confusion.values() for n in row.values())
 
     def prf(h, ng, npred):
         precision = h / npred if npred else 0.0
@@ -55,7 +54,7 @@ def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         return {"precision": precision, "recall": recall, "f1": f1, "support": ng}
 
-    per_type = {t: prf(hits[t], n_gold[t], n_pred[t]) for t in sorted(set(n_gold) | set(n_pred))}
+    per_type = {t: prf(hits.get(t, 0), n_gold[t], n_pred[t]) for t in sorted(set(n_gold) | set(n_pred))}
     overall = prf(sum(hits.values()), sum(n_gold.values()), sum(n_pred.values()))
     spans = prf(span_hits, sum(n_gold.values()), sum(n_pred.values()))
     return {"overall": overall, "per_type": per_type, "spans": spans,
