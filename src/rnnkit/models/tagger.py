@@ -7,6 +7,18 @@ recognition and part-of-speech tagging).
       -> dropout -> bidirectional stack of any cell (B, T, 2H) -> dropout -> Dense (B, T, K) emissions
       -> softmax per token (cross-entropy, argmax), or a linear-chain CRF (forward algorithm, Viterbi)
 
+An optional auxiliary language-modelling objective (``--lm-weight γ``, Rei 2017, "Semi-supervised multitask
+learning for sequence labeling") asks the same stack to predict the neighbouring words: the forward state
+``h→_t`` (which has read words 1..t) predicts word t+1 and the backward state ``h←_t`` (words t..n) predicts
+word t-1, each through its own small layer ``softmax(W_o tanh(W_m h))`` over the ``--lm-vocab`` most frequent words
+(any rarer word is the one class ``<unk>``). In training
+
+    loss = tag loss + γ (CE(next word | h→) + CE(previous word | h←))     (each a mean over the words predicted)
+
+so every word of every sentence teaches the encoder something about the language, not only the few words
+that are entities. It needs one bidirectional layer (a second layer's forward states would already have
+read the word to predict, through the first layer's backward states). Evaluation and decoding ignore it.
+
 The character encoder (Plank et al. 2016; Lample et al. 2016) gives words never seen in training a
 representation built from their spelling: ``c_w = [h_fwd_last ; h_bwd_first]`` of a BiLSTM over its letters.
 It runs once per distinct word of the batch. The optional shape embedding (``--shape S``, 0: off) reads
@@ -74,12 +86,25 @@ class Tagger(nn.Module):
         self.rnn = build_rnn(c.cell, size, c.hidden, num_layers=c.layers, bidirectional=True, dropout=c.dropout,
                              engine=c.engine, init=c.init, forget_bias=c.forget_bias)
         self.head = nn.Linear(self.rnn.output_size, len(tags))
+        self.lm = None
+        if c.lm_weight > 0:
+            if c.layers != 1:
+                raise RnnkitError(f"--lm-weight needs --layers 1 (got {c.layers}): with a second layer the forward "
+                                  "states have already read the word they would predict; use --lm-weight 0")
+            half = self.rnn.output_size // 2
+            self.lm_classes = min(c.lm_vocab, num_words)  # word ids are ranked by frequency: 0 pads, 1 is <unk>
+            self.lm = nn.ModuleList(nn.Sequential(nn.Linear(half, c.lm_hidden), nn.Tanh(),
+                                                  nn.Linear(c.lm_hidden, self.lm_classes)) for _ in range(2))
         self.crf = None
         if c.crf:
             allowed = bio_transitions(tags) if c.bio_constraints and is_bio(tags) else (None, None)
             self.crf = CRF(len(tags), *allowed)
 
     def emissions(self, inputs) -> torch.Tensor:
+        return self.encode(inputs)[0]
+
+    def encode(self, inputs) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(emissions (B, T, K), the bidirectional stack's states (B, T, 2H))``."""
         words, lengths, chars, char_lengths, slots, shapes = inputs
         if self.training and self.config.word_dropout > 0:  # some known words become <unk>, so <unk> is trained
             dropped = (torch.rand(words.shape, device=words.device) < self.config.word_dropout) & (words > UNK_ID)
@@ -91,10 +116,26 @@ class Tagger(nn.Module):
         if self.shape is not None:
             x = torch.cat([x, self.shape(shapes)], dim=-1)  # (B, T, E + 2C + S)
         out, _ = self.rnn(self.drop(x), None, lengths)  # (B, T, 2H)
-        return self.head(self.drop(out))  # (B, T, K)
+        return self.head(self.drop(out)), out  # (B, T, K), (B, T, 2H)
+
+    def language_model_loss(self, states: torch.Tensor, words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The sum of the two directions' cross-entropies of the neighbouring words, each a mean over the words
+        predicted; a word outside the ``lm_classes`` most frequent is the class ``<unk>``.
+        ``states (B, T, 2H)``, ``words (B, T)``, ``lengths (B,)``."""
+        half = states.shape[-1] // 2
+        T = words.shape[1]
+        valid = torch.arange(T, device=words.device).unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
+        words = words.masked_fill(words >= self.lm_classes, UNK_ID)
+        losses = []
+        keep = valid[:, 1:]  # (B, T-1): both w_t and w_{t+1} are words of the sentence
+        for head, h, target in ((self.lm[0], states[:, :-1, :half], words[:, 1:]),  # h→_t predicts w_{t+1}
+                                (self.lm[1], states[:, 1:, half:], words[:, :-1])):  # h←_{t+1} predicts w_t
+            if keep.any():
+                losses.append(F.cross_entropy(at_least_float32(head(self.drop(h[keep]))), target[keep]))
+        return sum(losses) if losses else states.sum() * 0
 
     def forward(self, inputs, targets: torch.Tensor | None = None, state=None):
-        emissions = self.emissions(inputs)  # (B, T, K)
+        emissions, states = self.encode(inputs)  # (B, T, K), (B, T, 2H)
         loss = None
         if targets is not None:
             lengths = inputs[1]
@@ -103,6 +144,8 @@ class Tagger(nn.Module):
                 loss = self.crf.nll(emissions, targets, lengths).sum() / valid.sum()
             else:
                 loss = F.cross_entropy(emissions[valid].float(), targets[valid])
+            if self.lm is not None and self.training:
+                loss = loss + self.config.lm_weight * self.language_model_loss(states, inputs[0], lengths)
         return emissions, loss, None
 
     @torch.no_grad()

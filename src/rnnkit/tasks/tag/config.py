@@ -25,6 +25,12 @@ class TaggerConfig:
                          **DROPOUT)
     word_dropout: float = opt(0.05, "probability, in training, that a known word is read as <unk> (so <unk> is learnt)",
                               **DROPOUT)
+    lm_weight: float = opt(0.0, "weight γ of an auxiliary language-modelling loss in training (Rei 2017): the forward "
+                           "states predict the next word, the backward states the previous one; 0: off (needs "
+                           "--layers 1)", low=0.0)
+    lm_vocab: int = opt(2000, "words the language-modelling layers predict, the most frequent first (any rarer word is "
+                        "one class, <unk>)", low=3)
+    lm_hidden: int = opt(50, "hidden units of each direction's language-modelling layer (with --lm-weight)", low=1)
     crf: bool = opt(False, "a linear-chain CRF output layer (forward-algorithm loss, Viterbi decoding)")
     bio_constraints: bool = opt(True, "with --crf on BIO tags: forbid O -> I-x, B-x -> I-y and starting with I-x")
     init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
