@@ -4,8 +4,16 @@ recognition and part-of-speech tagging).
     words (B, T) -> word embedding (B, T, E)                  \\
     each word's characters -> char BiLSTM -> (B, T, 2C)        >- concatenated (B, T, E + 2C + S)
     each word's shape class -> shape embedding (B, T, S)      /
-      -> dropout -> bidirectional stack of any cell (B, T, 2H) -> dropout -> Dense (B, T, K) emissions
+      -> dropout -> bidirectional stack of any cell (B, T, 2H) [-> with self-attention: [h_t ; c_t] (B, T, 4H)]
+      -> dropout -> Dense (B, T, K) emissions
       -> softmax per token (cross-entropy, argmax), or a linear-chain CRF (forward algorithm, Viterbi)
+
+Optional self-attention over the sentence (``--attention luong|bahdanau``; Li et al. 2019, "Remedying BiLSTM-CNN
+deficiency in modeling cross-context for NER"): each direction of a BiLSTM sees only one side of a word, and
+their concatenation never mixes the two sides. With attention each word's state h_t queries all the states of
+its sentence (course-notes §8, ``rnnkit.models.attention``: α_tj = softmax_j score(h_t, h_j) over the real
+words, c_t = Σ_j α_tj h_j), and the output layer reads ``[h_t ; c_t]``, so a word's tag can depend on a pattern
+that spans both of its sides (``X said`` ... ``to X``).
 
 An optional auxiliary language-modelling objective (``--lm-weight γ``, Rei 2017, "Semi-supervised multitask
 learning for sequence labeling") asks the same stack to predict the neighbouring words: the forward state
@@ -35,6 +43,7 @@ from torch.nn import functional as F
 
 from rnnkit.errors import RnnkitError
 from rnnkit.layers import build_rnn
+from rnnkit.models.attention import ATTENTIONS, Attention
 from rnnkit.models.crf import CRF, at_least_float32, bio_transitions, is_bio
 
 UNK_ID = 1  # the word vocabulary's <unk> (rnnkit.data.text.TokenVocab: 0 pads, 1 is unknown)
@@ -85,7 +94,11 @@ class Tagger(nn.Module):
         self.drop = nn.Dropout(c.dropout)
         self.rnn = build_rnn(c.cell, size, c.hidden, num_layers=c.layers, bidirectional=True, dropout=c.dropout,
                              engine=c.engine, init=c.init, forget_bias=c.forget_bias)
-        self.head = nn.Linear(self.rnn.output_size, len(tags))
+        if c.attention not in ATTENTIONS:
+            raise RnnkitError(f"--attention must be one of {', '.join(ATTENTIONS)}, got {c.attention!r}")
+        states = self.rnn.output_size  # 2H
+        self.attention = None if c.attention == "none" else Attention(c.attention, states, states)
+        self.head = nn.Linear(states * (1 if self.attention is None else 2), len(tags))
         self.lm = None
         if c.lm_weight > 0:
             if c.layers != 1:
@@ -116,7 +129,12 @@ class Tagger(nn.Module):
         if self.shape is not None:
             x = torch.cat([x, self.shape(shapes)], dim=-1)  # (B, T, E + 2C + S)
         out, _ = self.rnn(self.drop(x), None, lengths)  # (B, T, 2H)
-        return self.head(self.drop(out)), out  # (B, T, K), (B, T, 2H)
+        features = out
+        if self.attention is not None:
+            valid = torch.arange(out.shape[1], device=out.device).unsqueeze(0) < lengths.to(out.device).unsqueeze(1)
+            context, _ = self.attention(out, out, self.attention.keys(out), valid)  # (B, T, 2H): c_t
+            features = torch.cat([out, context], dim=-1)  # (B, T, 4H)
+        return self.head(self.drop(features)), out  # (B, T, K), (B, T, 2H)
 
     def language_model_loss(self, states: torch.Tensor, words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """The sum of the two directions' cross-entropies of the neighbouring words, each a mean over the words

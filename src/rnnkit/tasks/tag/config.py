@@ -25,6 +25,9 @@ class TaggerConfig:
                          **DROPOUT)
     word_dropout: float = opt(0.05, "probability, in training, that a known word is read as <unk> (so <unk> is learnt)",
                               **DROPOUT)
+    attention: str = opt("none", "self-attention over the sentence's bidirectional states, its context vector beside "
+                         "each word's state before the output layer: none, luong (general, h_tᵀ W h_j) or bahdanau "
+                         "(additive)", choices=("none", "bahdanau", "luong"))
     lm_weight: float = opt(0.0, "weight γ of an auxiliary language-modelling loss in training (Rei 2017): the forward "
                            "states predict the next word, the backward states the previous one; 0: off (needs "
                            "--layers 1)", low=0.0)
