@@ -75,10 +75,11 @@ TagTrainFlags = training_flags(
 #: ``--preset pos``: UPOS tagging with word + character BiLSTM, the best checkpoint chosen by the validation
 #: accuracy (the validation loss starts rising long before the accuracy stops); ``--preset ner``: BIO
 #: entities with a CRF, the word-shape embedding, a larger character encoder, a smaller word embedding, more
-#: dropout (few, noisy tweets, mostly unseen names) and the best checkpoint chosen by the validation entity F1.
+#: dropout (few, noisy tweets, mostly unseen names), the auxiliary language-modelling loss (γ = 0.1, Rei 2017's
+#: value) and the best checkpoint chosen by the validation entity F1.
 PRESETS = {
     "pos": {"model": dict(chars=True, crf=False), "data": dict(tag_column="upos", select="accuracy")},
     "ner": {"model": dict(chars=True, crf=True, bio_constraints=True, dropout=0.5, word_dropout=0.5, embedding=50,
-                          char_embedding=50, char_hidden=100, shape=20),
+                          char_embedding=50, char_hidden=100, shape=20, lm_weight=0.1),
             "data": dict(format="conll", select="f1"), "train": dict(lr=1e-2, schedule="cosine")},
 }
