@@ -53,6 +53,8 @@ def test_language_model_loss_equals_a_loop_over_positions(float64):
     expected = torch.stack(fwd).mean() + torch.stack(bwd).mean()
     assert model.lm[0][-1].out_features == 6
     assert torch.allclose(model.language_model_loss(states, inputs[0], inputs[1]), expected)
+    lone = batch([[3], [4]])  # one-word sentences have no neighbour to predict
+    assert model.language_model_loss(model.encode(lone)[1], lone[0], lone[1]) == 0
 
 
 def test_each_direction_predicts_a_word_it_has_not_read(float64):

@@ -144,13 +144,12 @@ class Tagger(nn.Module):
         T = words.shape[1]
         valid = torch.arange(T, device=words.device).unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
         words = words.masked_fill(words >= self.lm_classes, UNK_ID)
-        losses = []
         keep = valid[:, 1:]  # (B, T-1): both w_t and w_{t+1} are words of the sentence
-        for head, h, target in ((self.lm[0], states[:, :-1, :half], words[:, 1:]),  # h→_t predicts w_{t+1}
-                                (self.lm[1], states[:, 1:, half:], words[:, :-1])):  # h←_{t+1} predicts w_t
-            if keep.any():
-                losses.append(F.cross_entropy(at_least_float32(head(self.drop(h[keep]))), target[keep]))
-        return sum(losses) if losses else states.sum() * 0
+        if not keep.any():  # only one-word sentences: nothing to predict
+            return states.sum() * 0
+        return sum(F.cross_entropy(at_least_float32(head(self.drop(h[keep]))), target[keep])
+                   for head, h, target in ((self.lm[0], states[:, :-1, :half], words[:, 1:]),  # h→_t predicts w_{t+1}
+                                           (self.lm[1], states[:, 1:, half:], words[:, :-1])))  # h←_{t+1} predicts w_t
 
     def forward(self, inputs, targets: torch.Tensor | None = None, state=None):
         emissions, states = self.encode(inputs)  # (B, T, K), (B, T, 2H)
