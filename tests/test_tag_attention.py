@@ -44,7 +44,7 @@ def test_the_context_changes_the_scores(float64):
 
 
 def test_unknown_attention_is_refused(tmp_path, capsys):
-    with pytest.raises(RnnkitError, match="--attention must be one of none, bahdanau, luong"):
+    with pytest.raises(RnnkitError, match="unknown attention 'dot'; choose one of: bahdanau, luong, none"):
         tagger("dot")
     train = tmp_path / "t.conll"
     train.write_text("Ada\tB-a\nsang\tO\n\nBob\tB-a\nran\tO\n\n")

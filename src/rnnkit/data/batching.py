@@ -113,6 +113,11 @@ def split_streams(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     return ids[: n * batch_size].view(batch_size, n)
 
 
+def length_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """``(B, T)`` True at the real positions of rows of ``lengths (B,)`` padded to ``T``, False at padding."""
+    return torch.arange(T, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+
+
 def pad_sequences(rows: list[list[int]], value: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Token-id lists of different lengths -> ``(ids (b, T), lengths (b,))``, padded with ``value`` at the end."""
     lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)  # (b,)

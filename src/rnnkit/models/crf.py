@@ -24,6 +24,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from rnnkit.data.batching import length_mask
+
 FORBIDDEN = -1e4  # exp(-1e4) == 0 in float32 and float64, without the NaNs that -inf brings into logsumexp
 
 
@@ -75,7 +77,7 @@ class CRF(nn.Module):
         """``s(y)`` of the given tags ``(B, T)`` (padding ignored): ``(B,)``."""
         trans, start, end = self.scores()
         B, T, _ = emissions.shape
-        valid = torch.arange(T, device=emissions.device).unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
+        valid = length_mask(lengths, T)  # (B, T)
         emit = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (B, T)
         score = start[tags[:, 0]] + (emit * valid).sum(1)  # (B,)
         if T > 1:

@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnkit.cells.base import LSTMState
+from rnnkit.data.batching import length_mask
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers import build_rnn
 from rnnkit.layers.state import flatten_state, unflatten_state
@@ -112,7 +113,7 @@ class Seq2Seq(nn.Module):
         lengths = lengths.to(src.device)
         memory, final = self.encoder(self.drop(self.src_embed(src)), None, lengths)  # (B, S, M)
         B, S = src.shape
-        mask = torch.arange(S, device=src.device).unsqueeze(0) < lengths.unsqueeze(1)  # (B, S)
+        mask = length_mask(lengths, S)  # (B, S)
         keys = self.attention.keys(memory) if self.attention is not None else memory.new_zeros(B, S, 0)
         return DecoderState(self.bridged(final), memory, keys, mask)
 

@@ -41,9 +41,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rnnkit.data.batching import length_mask
 from rnnkit.errors import RnnkitError
 from rnnkit.layers import build_rnn
-from rnnkit.models.attention import ATTENTIONS, Attention
+from rnnkit.models.attention import Attention
 from rnnkit.models.crf import CRF, at_least_float32, bio_transitions, is_bio
 
 UNK_ID = 1  # the word vocabulary's <unk> (rnnkit.data.text.TokenVocab: 0 pads, 1 is unknown)
@@ -94,17 +95,15 @@ class Tagger(nn.Module):
         self.drop = nn.Dropout(c.dropout)
         self.rnn = build_rnn(c.cell, size, c.hidden, num_layers=c.layers, bidirectional=True, dropout=c.dropout,
                              engine=c.engine, init=c.init, forget_bias=c.forget_bias)
-        if c.attention not in ATTENTIONS:
-            raise RnnkitError(f"--attention must be one of {', '.join(ATTENTIONS)}, got {c.attention!r}")
         states = self.rnn.output_size  # 2H
-        self.attention = None if c.attention == "none" else Attention(c.attention, states, states)
+        self.attention = None if c.attention == "none" else Attention(c.attention, states, states)  # checks the kind
         self.head = nn.Linear(states * (1 if self.attention is None else 2), len(tags))
         self.lm = None
         if c.lm_weight > 0:
             if c.layers != 1:
                 raise RnnkitError(f"--lm-weight needs --layers 1 (got {c.layers}): with a second layer the forward "
                                   "states have already read the word they would predict; use --lm-weight 0")
-            half = self.rnn.output_size // 2
+            half = states // 2
             self.lm_classes = min(c.lm_vocab, num_words)  # word ids are ranked by frequency: 0 pads, 1 is <unk>
             self.lm = nn.ModuleList(nn.Sequential(nn.Linear(half, c.lm_hidden), nn.Tanh(),
                                                   nn.Linear(c.lm_hidden, self.lm_classes)) for _ in range(2))
@@ -131,7 +130,7 @@ class Tagger(nn.Module):
         out, _ = self.rnn(self.drop(x), None, lengths)  # (B, T, 2H)
         features = out
         if self.attention is not None:
-            valid = torch.arange(out.shape[1], device=out.device).unsqueeze(0) < lengths.to(out.device).unsqueeze(1)
+            valid = length_mask(lengths.to(out.device), out.shape[1])  # (B, T)
             context, _ = self.attention(out, out, self.attention.keys(out), valid)  # (B, T, 2H): c_t
             features = torch.cat([out, context], dim=-1)  # (B, T, 4H)
         return self.head(self.drop(features)), out  # (B, T, K), (B, T, 2H)
@@ -141,8 +140,7 @@ class Tagger(nn.Module):
         predicted; a word outside the ``lm_classes`` most frequent is the class ``<unk>``.
         ``states (B, T, 2H)``, ``words (B, T)``, ``lengths (B,)``."""
         half = states.shape[-1] // 2
-        T = words.shape[1]
-        valid = torch.arange(T, device=words.device).unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
+        valid = length_mask(lengths, words.shape[1])  # (B, T)
         words = words.masked_fill(words >= self.lm_classes, UNK_ID)
         keep = valid[:, 1:]  # (B, T-1): both w_t and w_{t+1} are words of the sentence
         if not keep.any():  # only one-word sentences: nothing to predict
@@ -156,7 +154,7 @@ class Tagger(nn.Module):
         loss = None
         if targets is not None:
             lengths = inputs[1]
-            valid = torch.arange(emissions.shape[1], device=emissions.device).unsqueeze(0) < lengths.unsqueeze(1)
+            valid = length_mask(lengths, emissions.shape[1])  # (B, T)
             if self.crf is not None:
                 loss = self.crf.nll(emissions, targets, lengths).sum() / valid.sum()
             else:
