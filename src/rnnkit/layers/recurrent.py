@@ -8,12 +8,13 @@ from torch import nn
 from rnnkit.cells.base import RecurrentCell
 from rnnkit.cells.min_rnn import ScanCell
 from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.layers.cpu_engine import cpu_step, run_cpu
 from rnnkit.layers.fused_engine import (MODES, choose_gpu_engine, fused_spec, persistent_fits, run_fused, triton_available,
                                        triton_runs_on)
 from rnnkit.layers.state import map_state, reverse_padded
 from rnnkit.layers.torch_engine import run_torch, torch_kernel
 
-ENGINES = ("auto", "loop", "torch", "scan", "fused", "fused-step", "fused-persistent")
+ENGINES = ("auto", "loop", "torch", "scan", "cpu", "fused", "fused-step", "fused-persistent")
 
 
 def check_lengths(lengths: torch.Tensor | None, B: int, T: int) -> torch.Tensor | None:
@@ -40,14 +41,15 @@ class Recurrent(nn.Module):
     ``engine``: ``"loop"`` is the readable Python loop over ``cell(x_t, state)``; ``"torch"`` runs the
     cell through torch's fused RNN kernel with the same weights (standard cells only); ``"scan"`` runs a
     ``ScanCell`` (minGRU, minLSTM) in its parallel mode, the whole sequence in one log-domain scan;
+    ``"cpu"`` runs the whole sequence in one autograd Function (``cpu_engine``: one GEMM per step);
     ``"fused-step"`` and ``"fused-persistent"`` run the Triton kernels of ``rnnkit.kernels.fused`` (one
     launch per step, or one for the whole sequence), ``"fused"`` the persistent one where it fits the
     GPU and per-step otherwise; on a CPU, where Triton runs only under ``TRITON_INTERPRET=1`` (for
     tests), ``"fused"`` acts as ``"auto"``, so a model trained with it on a GPU samples on a CPU. ``"auto"`` picks
     ``"scan"`` for scan cells; on a GPU, by shape, the persistent kernel, cuDNN (``"torch"``) or the
     per-step kernel (``fused_engine.choose_gpu_engine``); on a CPU ``"torch"`` where valid and
-    ``"loop"`` otherwise. ``engine_used`` says which one ran last (or would run, before the first
-    call). The scan engine still takes a single step (T = 1, as in generation) through the cell's
+    ``"cpu"`` otherwise. ``engine_used`` says which one ran last (or would run, before the first
+    call). The scan and cpu engines still take a single step (T = 1, as in generation) through the cell's
     sequential mode.
     """
 
@@ -65,6 +67,8 @@ class Recurrent(nn.Module):
                 f"engine 'scan' cannot run {cell!r}: only cells whose gates see x_t alone (mingru, minlstm) "
                 "have a parallel mode; use engine 'auto' or 'loop'"
             )
+        if engine == "cpu" and cpu_step(cell) is None:
+            raise RnnkitError(f"engine 'cpu' cannot run {cell!r}: use engine 'auto', 'loop' or 'scan' (min-cells)")
         if engine.startswith("fused") and fused_spec(cell) is None:
             raise RnnkitError(
                 f"engine {engine!r} cannot run {cell!r}: the fused kernels implement the Elman (tanh, relu, "
@@ -89,7 +93,7 @@ class Recurrent(nn.Module):
         has_torch = torch_kernel(self.cell) is not None
         if on_gpu:
             return choose_gpu_engine(self.cell, batch, has_torch)
-        return "torch" if has_torch else "loop"
+        return "torch" if has_torch else "cpu" if cpu_step(self.cell) is not None else "loop"
 
     @property
     def engine_used(self) -> str:
@@ -117,7 +121,8 @@ class Recurrent(nn.Module):
         if engine in MODES:
             outputs, state = run_fused(self.cell, x, state, lengths, MODES[engine])
         else:
-            run = run_torch if engine == "torch" else self.run_scan if engine == "scan" and T > 1 else self.loop
+            run = (run_torch if engine == "torch" else self.run_scan if engine == "scan" and T > 1
+                   else run_cpu if engine == "cpu" and T > 1 else self.loop)
             outputs, state = run(self.cell, x, state, lengths)
         if self.reverse:
             outputs = reverse_padded(outputs, lengths)
