@@ -28,13 +28,16 @@ from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
 COMMAND_MODULES = [
     "rnnkit.lab.cli",
     "rnnkit.scratch.cli",
-    "rnnkit.tasks.classify.cli",
     "rnnkit.tasks.forecast.cli",
     "rnnkit.tasks.translate.cli",
     "rnnkit.tasks.caption.cli",
     "rnnkit.tasks.tag.cli",
     "rnnkit.tasks.speech.cli",
 ]
+
+
+#: Tasks whose commands are generated from their declaration (``rnnkit.tasks.<name>.task.TASK``).
+TASK_COMMANDS = ["classify"]
 
 
 def cmd_train(args) -> int:
@@ -242,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cells", help="list the recurrent cells and their equations")
     p.set_defaults(func=cmd_cells)
 
+    from rnnkit.tasks.cli import register_task
+    from rnnkit.tasks.runner import get_task
+
+    for name in TASK_COMMANDS:
+        register_task(sub, get_task(name))
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     add_threads_flags(parser)

@@ -14,24 +14,41 @@ configuration and only accepts changes to the settings that may change).
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import contextlib
 import os
 
-from rnnkit.schema import Spec, field_spec
+from rnnkit.schema import Spec, field_spec, flat_fields
 
 
 class RnnkitParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (``error: ... (see prog --help)``, exit code 2)."""
 
+    _raising = False  # True inside ``raising()``: errors raise RnnkitError instead of exiting
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.register("type", float, finite_float)
+
+    @classmethod
+    @contextlib.contextmanager
+    def raising(cls):
+        """Parse for Python callers (``rnnkit.tasks.train``): a bad value raises ``RnnkitError`` with the
+        same one-line message instead of exiting."""
+        before, cls._raising = cls._raising, True
+        try:
+            yield
+        finally:
+            cls._raising = before
 
     def error(self, message):
         if message.startswith("argument ") and ": " in message:  # "argument --x: must be" -> "--x must be"
             flag, rest = message[len("argument "):].split(": ", 1)
             flag = flag.split("/")[-1]
             message = f"{flag} {rest}" if flag.startswith("-") else f"{flag}: {rest}"
+        if RnnkitParser._raising:
+            from rnnkit.errors import RnnkitError
+
+            raise RnnkitError(message)
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
@@ -86,19 +103,23 @@ def help_with_default(text: str, default, valid: str = "") -> str:
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls, title: str) -> None:
+    """One flag per setting of ``cls`` (a nested ``section``'s settings under their own names)."""
     group = parser.add_argument_group(title)
-    for f in dataclasses.fields(cls):
+    for flat in flat_fields(cls):
+        f = flat.field
         flag = "--" + f.name.replace("_", "-")
         spec = field_spec(f)
         valid = f"; {spec.describe()}" if spec is not None and spec.choices is None else ""
-        help_text = help_with_default(f.metadata.get("help", ""), f.default, valid)
-        if isinstance(f.default, bool):
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
+        help_text = help_with_default(flat.help, flat.default, valid)
+        aliases = [flag] + ["--" + a for a in f.metadata.get("aliases", ())]
+        if isinstance(flat.default, bool):
+            group.add_argument(*aliases, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                               help=help_text)
         elif spec is not None and (spec.choices is None or not callable(spec.choices)):
-            group.add_argument(flag, type=typed(spec, spec.describe()), default=argparse.SUPPRESS,
+            group.add_argument(*aliases, type=typed(spec, spec.describe()), default=argparse.SUPPRESS,
                                metavar=f.name.upper(), help=help_text)
         else:  # strings, paths and names checked later against a registry that needs torch
-            group.add_argument(flag, type=str, default=argparse.SUPPRESS, metavar=f.name.upper(), help=help_text)
+            group.add_argument(*aliases, type=str, default=argparse.SUPPRESS, metavar=f.name.upper(), help=help_text)
 
 
 def add_config_groups(parser: argparse.ArgumentParser, classes: dict) -> None:
@@ -109,6 +130,6 @@ def add_config_groups(parser: argparse.ArgumentParser, classes: dict) -> None:
 
 def given(args: argparse.Namespace, cls) -> dict:
     """The fields of ``cls`` that the user set on the command line."""
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {f.name for f in flat_fields(cls)}
     return {k: v for k, v in vars(args).items() if k in names}
 

@@ -1,6 +1,6 @@
 """Valid values of settings, declared once and checked in one place.
 
-A config field declares its range next to its default and help (``rnnkit.train.config.opt``)::
+A config field declares its range next to its default and help (``opt``)::
 
     batch_size: int = opt(32, "parallel streams per batch", low=1)
     dropout: float = opt(0.0, "dropout ...", low=0, below=1)
@@ -19,11 +19,106 @@ import dataclasses
 import math
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rnnkit.errors import RnnkitError
 
 RANGE_KEYS = ("low", "high", "above", "below", "allow_zero", "choices")
+
+
+def opt(default, help: str, *, low=None, high=None, above=None, below=None, allow_zero=False, choices=None,
+        **meta):
+    """A config field: its default, its help text and its valid values, checked by one validator
+    (``Spec``) on the command line, for a config built in Python and when a checkpoint's config is read:
+    ``low <= v <= high``, ``above < v < below``, ``allow_zero`` (0 is valid too: "off"), ``choices``
+    (names, or a function returning them). Float fields must be finite."""
+    limits = dict(low=low, high=high, above=above, below=below, choices=choices)
+    meta.update({k: v for k, v in limits.items() if v is not None})
+    if allow_zero:
+        meta["allow_zero"] = True
+    return field(default=default, metadata={"help": help, **meta})
+
+
+def registry(module: str, name: str):
+    """Choices read from a registry only when checked (``registry("rnnkit.cells", "CELLS")``), so
+    building the CLI never imports torch."""
+
+    def names():
+        import importlib
+
+        return tuple(getattr(importlib.import_module(module), name))
+
+    return names
+
+
+def section(cls, *, omit: tuple = (), help: dict | None = None, **defaults):
+    """A config nested whole in another (``rnn: RNNConfig = section(RNNConfig, hidden=64)``): its fields
+    are flags and stored settings of the outer config under their own names (``--hidden``), with this
+    config's ``defaults`` and ``help`` texts where they differ; ``omit``: fields not offered (they keep
+    their defaults)."""
+    unknown = (set(defaults) | set(omit) | set(help or {})) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+    return field(default_factory=lambda: cls(**defaults),
+                 metadata={"section": cls, "omit": tuple(omit), "defaults": defaults, "help": help or {}})
+
+
+@dataclass(frozen=True)
+class FlatField:
+    """One setting of a (possibly nested) config, as a flag and a stored value see it."""
+
+    name: str
+    field: dataclasses.Field
+    default: object
+    help: str
+    offered: bool = True  # False: a section's omitted field (stored, not a flag)
+
+
+def flat_fields(cls, all_fields: bool = False) -> list[FlatField]:
+    """The settings of config ``cls`` in order, a ``section``'s fields in its place (omitted ones only
+    with ``all_fields``); names are unique across sections."""
+    out = []
+    for f in dataclasses.fields(cls):
+        sec = f.metadata.get("section")
+        if sec is None:
+            out.append(FlatField(f.name, f, f.default, f.metadata.get("help", "")))
+            continue
+        for inner in flat_fields(sec, all_fields=True):
+            offered = inner.offered and inner.name not in f.metadata["omit"]
+            if offered or all_fields:
+                out.append(FlatField(inner.name, inner.field, f.metadata["defaults"].get(inner.name, inner.default),
+                                     f.metadata["help"].get(inner.name, inner.help), offered))
+    names = [x.name for x in out]
+    if len(set(names)) != len(names):
+        raise TypeError(f"{cls.__name__}: a nested setting repeats a name ({names})")
+    return out
+
+
+def to_flat(config) -> dict:
+    """``asdict`` with each section's settings in its place: ``{"cell": ..., "hidden": ..., "embedding": ...}``
+    (the form of the flags and of a checkpoint's stored config)."""
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if f.metadata.get("section") is not None:
+            out.update(to_flat(value))
+        else:
+            out[f.name] = value
+    return out
+
+
+def from_flat(cls, values: dict):
+    """``cls`` from flat settings (``to_flat``'s form); missing ones take the declared defaults."""
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        sec = f.metadata.get("section")
+        if sec is None:
+            if f.name in values:
+                kwargs[f.name] = values[f.name]
+            continue
+        names = {x.name for x in flat_fields(sec, all_fields=True)}
+        kwargs[f.name] = from_flat(sec, {**f.metadata["defaults"], **{k: v for k, v in values.items() if k in names}})
+    return cls(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -124,7 +219,8 @@ def check_config(cls, data, where: str):
     if not isinstance(data, dict):
         raise RnnkitError(f"{where}: expected a JSON object of settings, got {type(data).__name__}")
     values = {}
-    for f in dataclasses.fields(cls):
+    for flat in flat_fields(cls, all_fields=True):
+        f = flat.field
         if f.name not in data:
             continue
         value, kind, spec = data[f.name], field_kind(f), field_spec(f)
@@ -137,14 +233,16 @@ def check_config(cls, data, where: str):
         elif spec is not None and (why := spec.problem(value)):
             raise RnnkitError(f"{where}: {f.name} {why}")
         values[f.name] = value
-    return cls(**values)
+    return from_flat(cls, values)
 
 
 def check_fields(config) -> None:
     """Every field of a config object built in Python (not read from a file) within its declared range or
     choices; the first problem is one ``RnnkitError`` line naming the field as its flag (``--min-freq``)."""
-    for f in dataclasses.fields(config):
-        spec, value = field_spec(f), getattr(config, f.name)
+    values = to_flat(config)
+    for flat in flat_fields(type(config), all_fields=True):
+        f = flat.field
+        spec, value = field_spec(f), values[f.name]
         if spec is not None and value is not None and (why := spec.problem(value)):
             raise RnnkitError(f"--{f.name.replace('_', '-')} {why}")
 

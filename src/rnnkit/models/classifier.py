@@ -15,10 +15,7 @@ from torch.nn import functional as F
 
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers import build_rnn
-from rnnkit.models.configs import ClassifierConfig
-
-POOLINGS = ("last", "mean", "max")
-CLASSIFIERS = ("rnn", "bow")
+from rnnkit.models.classifier_config import CLASSIFIERS, POOLINGS, ClassifierConfig
 
 
 def pool(outputs: torch.Tensor, lengths: torch.Tensor, how: str, bidirectional: bool) -> torch.Tensor:
@@ -63,18 +60,10 @@ class SequenceClassifier(nn.Module):
 
     def __init__(self, vocab_size: int, num_classes: int, config: ClassifierConfig):
         super().__init__()
-        c = self.config = config
-        if c.pooling not in POOLINGS:
-            raise unknown_choice("pooling", c.pooling, POOLINGS)
-        for name, value in (("--embedding", c.embedding), ("--hidden", c.hidden), ("--layers", c.layers)):
-            if value < 1:
-                raise RnnkitError(f"{name} must be a positive integer, got {value}")
-        if c.dense < 0 or not 0 <= c.head_dropout < 1:
-            raise RnnkitError("--dense must be >= 0 and --head-dropout in [0, 1)")
+        c = self.config = config  # valid: checked where it entered (the flags, check_fields, a checkpoint)
         self.embed = nn.Embedding(vocab_size, c.embedding, padding_idx=0)
-        self.drop = nn.Dropout(c.dropout)
-        self.rnn = build_rnn(c.cell, c.embedding, c.hidden, num_layers=c.layers, bidirectional=c.bidirectional,
-                             dropout=c.dropout, engine=c.engine, init=c.init, forget_bias=c.forget_bias)
+        self.drop = nn.Dropout(c.rnn.dropout)
+        self.rnn = build_rnn(c.rnn, c.embedding)
         size = self.rnn.output_size
         self.dense = nn.Linear(size, c.dense) if c.dense else None  # Dense(256) -> ReLU in the course's recipe
         self.head_drop = nn.Dropout(c.head_dropout)
@@ -84,7 +73,7 @@ class SequenceClassifier(nn.Module):
         ids, lengths = inputs  # (B, T), (B,)
         x = self.drop(self.embed(ids))  # (B, T, E)
         outputs, state = self.rnn(x, state, lengths)  # (B, T, H')
-        h = pool(outputs, lengths, self.config.pooling, self.config.bidirectional)  # (B, H')
+        h = pool(outputs, lengths, self.config.pooling, self.config.rnn.bidirectional)  # (B, H')
         if self.dense is not None:
             h = F.relu(self.dense(h))  # (B, dense)
         logits = self.head(self.head_drop(h))  # (B, C) or (B, 1)

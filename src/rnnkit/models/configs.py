@@ -11,26 +11,6 @@ from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, 
 
 
 @dataclass
-class ClassifierConfig:
-    model: str = opt("rnn", "rnn (the recurrent classifier) or bow (bag-of-tokens logistic regression, a baseline)",
-                     choices=("rnn", "bow"))
-    embedding: int = opt(128, "embedding size of the tokens", low=1)
-    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)", choices=CELL_NAMES)
-    hidden: int = opt(128, "hidden units per layer and direction", low=1)
-    layers: int = opt(1, "stacked recurrent layers", low=1)
-    bidirectional: bool = opt(False, "read each text in both directions and concatenate the two states")
-    pooling: str = opt("last", "outputs -> one vector: last (final state of each direction), mean or max over time",
-                       choices=("last", "mean", "max"))
-    dense: int = opt(0, "units of a ReLU layer between the pooled vector and the output layer (0: none)", low=0)
-    dropout: float = opt(0.0, "dropout on the embeddings and between recurrent layers", **DROPOUT)
-    head_dropout: float = opt(0.0, "dropout just before the output layer", **DROPOUT)
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
-                    choices=INIT_NAMES)
-    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
-
-
-@dataclass
 class ForecasterConfig:
     model: str = opt("rnn", "rnn, or a baseline: mlp (feed-forward net on the sliding window), conv (1-D convolution)",
                      choices=("rnn", "mlp", "conv"))

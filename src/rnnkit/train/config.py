@@ -6,43 +6,14 @@ from these classes, one to one (``--seq-len`` is ``seq_len``). Pure Python, no t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass
 
 
-def opt(default, help: str, *, low=None, high=None, above=None, below=None, allow_zero=False, choices=None,
-        **meta):
-    """A config field: its default, its help text and its valid values, checked by one validator
-    (``rnnkit.schema``) on the command line and when a checkpoint's config is read: ``low <= v <= high``,
-    ``above < v < below``, ``allow_zero`` (0 is valid too: "off"), ``choices`` (names, or a function
-    returning them). Float fields must be finite."""
-    limits = dict(low=low, high=high, above=above, below=below, choices=choices)
-    meta.update({k: v for k, v in limits.items() if v is not None})
-    if allow_zero:
-        meta["allow_zero"] = True
-    return field(default=default, metadata={"help": help, **meta})
+from rnnkit.layers.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, INIT_NAMES  # noqa: F401
+from rnnkit.schema import opt, registry
 
-
-def registry(module: str, name: str):
-    """Choices read from a registry only when checked (``registry("rnnkit.cells", "CELLS")``), so
-    building the CLI never imports torch."""
-
-    def names():
-        import importlib
-
-        return tuple(getattr(importlib.import_module(module), name))
-
-    return names
-
-
-CELL_NAMES, INIT_NAMES = registry("rnnkit.cells", "CELLS"), registry("rnnkit.cells", "INITS")
-ENGINE_NAMES = registry("rnnkit.layers", "ENGINES")
-ENGINE_HELP = ("how the recurrence runs: auto (on a CPU torch's kernel where valid, the scan for mingru/minlstm, "
-               "else the loop; on a GPU by shape: the persistent fused kernel, cuDNN or the per-step fused kernel), "
-               "loop (readable), torch, scan, fused (rnnkit's Triton kernels on a GPU; as auto on a CPU), "
-               "fused-step, fused-persistent")
 OPTIMIZER_NAMES, SCHEDULE_NAMES = registry("rnnkit.train.optim", "OPTIMIZERS"), registry("rnnkit.train.optim", "SCHEDULES")
 FRACTION = dict(above=0.0, below=1.0)  # an open interval: some of the data, never none or all
-DROPOUT = dict(low=0.0, below=1.0)
 
 
 @dataclass
@@ -105,3 +76,35 @@ class TrainConfig:
 #: Training settings that may change when a run is resumed; anything else must match the checkpoint.
 RESUMABLE = {"steps", "time", "device", "eval_every", "sample_every", "checkpoint_every", "log_every",
              "patience", "resume", "out", "threads", "amp"}
+
+
+#: The fields of ``TrainConfig`` that mean the same for every task (the rest are about text streams).
+GENERIC = ("batch_size", "steps", "time", "lr", "optimizer", "momentum", "weight_decay", "schedule", "warmup",
+           "clip", "clip_value", "eval_every", "patience", "checkpoint_every", "log_every", "device", "seed",
+           "out", "resume", "threads")
+
+
+#: Help texts of the generic training flags where the language model's say something else.
+TASK_HELP = {
+    "batch_size": "examples per mini-batch (texts, windows, sentence pairs, ...)",
+    "out": "run folder for metrics, plots and checkpoints (default: runs/<task>-<time>)",
+}
+
+
+def training_flags(name: str, **overrides):
+    """A dataclass of the generic ``TrainConfig`` fields, for ``add_config_arguments``; ``overrides``
+    maps a field to a new default, or to ``(default, help)`` or ``(default, help, {valid range})``
+    (``{"allow_zero": True}`` where 0 gets a meaning). The fields keep ``TrainConfig``'s ranges."""
+    task = name.removesuffix("TrainFlags").lower()  # ClassifyTrainFlags: classify, its run folders' prefix
+    spec = []
+    for f in fields(TrainConfig):
+        if f.name not in GENERIC:
+            continue
+        default, help_text, meta = f.default, f.metadata["help"], dict(f.metadata)
+        help_text = TASK_HELP.get(f.name, help_text).replace("<task>", task)
+        if f.name in overrides:
+            new = overrides[f.name]
+            default, help_text, extra = (*new, {})[:3] if isinstance(new, tuple) else (new, help_text, {})
+            meta.update(extra)
+        spec.append((f.name, f.type, field(default=default, metadata={**meta, "help": help_text})))
+    return make_dataclass(name, spec)

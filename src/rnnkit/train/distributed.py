@@ -173,6 +173,8 @@ def wrap(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 
 
 def _rows(x, lo: int, hi: int, m: int):
+    if hasattr(x, "_fields"):  # a task's named batch (NamedTuple)
+        return type(x)(*(_rows(v, lo, hi, m) for v in x))
     if isinstance(x, (tuple, list)):
         return type(x)(_rows(v, lo, hi, m) for v in x)
     if x.dim() == 0 or x.shape[0] != m:

@@ -57,6 +57,8 @@ class Diverged(RnnkitError):
 
 def to_device(x, device):
     """A tensor, or a tuple/list of tensors (inputs such as ``(ids, lengths)``), moved to ``device``."""
+    if hasattr(x, "_fields"):  # a task's named batch (NamedTuple)
+        return type(x)(*(to_device(v, device) for v in x))
     if isinstance(x, (tuple, list)):
         return type(x)(to_device(v, device) for v in x)
     return x.to(device)
@@ -167,7 +169,9 @@ class Trainer:
     # ---------------------------------------------------------------- the loop
     def train_step(self, autocast) -> float:
         inputs, targets, reset = self.data.batch(self.step)  # the global batch, a function of the step
-        self.tokens = (inputs[0] if isinstance(inputs, (tuple, list)) else inputs).numel()
+        # a task's named batch says how many tokens it holds (padding excluded); else the first tensor's size
+        self.tokens = inputs.tokens if hasattr(inputs, "tokens") else (
+            inputs[0] if isinstance(inputs, (tuple, list)) else inputs).numel()
         inputs, targets, reset, weight = distributed.share(inputs, targets, reset, getattr(self.data, "share", None))
         inputs, targets = to_device(inputs, self.device), to_device(targets, self.device)
         if not self.data.stateful or (isinstance(reset, bool) and reset):

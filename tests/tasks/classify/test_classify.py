@@ -9,9 +9,12 @@ import torch
 from conftest import SHARED_DATA
 from rnnkit.data.text import TokenVocab, encode_labels, read_labelled, sort_labels, tokenize
 from rnnkit.errors import RnnkitError
-from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier, build_classifier, pool
+from rnnkit.layers.config import RNNConfig
+from rnnkit.models.classifier_config import ClassifierConfig
+from rnnkit.models.classifier import SequenceClassifier, build_classifier, pool
 from rnnkit.tasks.classify.authors import author_splits, speeches
-from rnnkit.tasks.classify.task import Encoded, ShuffledBatches, predict_logits, scores
+from rnnkit.tasks.batches import ShuffledBatches
+from rnnkit.tasks.classify.data import Encoded, predict_logits, scores
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -52,7 +55,7 @@ def test_pooling_ignores_padding():
     torch.manual_seed(0)
     for pooling in ("last", "mean", "max"):
         for bidirectional in (False, True):
-            config = ClassifierConfig(embedding=8, hidden=6, layers=2, bidirectional=bidirectional, pooling=pooling)
+            config = ClassifierConfig(embedding=8, rnn=RNNConfig(hidden=6, layers=2, bidirectional=bidirectional), pooling=pooling)
             model = SequenceClassifier(20, 3, config).eval()
             rows = [[3, 4, 5, 6, 7], [8, 9], [2]]
             data = Encoded(["x"] * 3, TokenVocab(["<pad>", "<unk>"]), "word")
@@ -108,7 +111,7 @@ def test_rnn_learns_word_order_and_bag_of_words_cannot():
     classes = sort_labels(labels)
     train = Encoded(texts[:600], vocab, "word", labels=encode_labels(labels[:600], classes, "train"))
     test = Encoded(texts[600:], vocab, "word", labels=encode_labels(labels[600:], classes, "test"))
-    rnn = fit(build_classifier(len(vocab), 2, ClassifierConfig(embedding=16, hidden=32, cell="gru")), train, 250)
+    rnn = fit(build_classifier(len(vocab), 2, ClassifierConfig(embedding=16, rnn=RNNConfig(hidden=32, cell="gru"))), train, 250)
     bow = fit(build_classifier(len(vocab), 2, ClassifierConfig(model="bow")), train, 250)
     assert scores(predict_logits(rnn, test), test.labels, 2)["accuracy"] > 0.95
     assert scores(predict_logits(bow, test), test.labels, 2)["accuracy"] < 0.7
@@ -125,7 +128,7 @@ def test_multiclass_softmax_head_learns():
     vocab = TokenVocab.build([tokenize(t, "word") for t in texts])
     classes = sort_labels(labels)
     data = Encoded(texts, vocab, "word", labels=encode_labels(labels, classes, "train"))
-    model = fit(build_classifier(len(vocab), 3, ClassifierConfig(embedding=8, hidden=16)), data, 150)
+    model = fit(build_classifier(len(vocab), 3, ClassifierConfig(embedding=8, rnn=RNNConfig(hidden=16))), data, 150)
     logits = predict_logits(model, data)
     assert logits.shape == (500, 3)
     s = scores(logits, data.labels, 3)

@@ -117,7 +117,7 @@ def test_bad_input_one_line_errors(tmp_path, sentiment, capsys):
         (["classify", "train", "--train", str(train), "--pooling", "avg"], r"--pooling must be one of: last, max, mean, got 'avg'"),
         (["classify", "train", "--train", str(train), "--tokens", "bpe"], r"--tokens must be one of: char, word, got 'bpe'"),
         (["classify", "train", "--train", str(train), "--preset", "keras"], r"unknown preset 'keras'; choose one of: course"),
-        (["classify", "train", "--train", str(train), "--cell", "lstn"], r"unknown cell 'lstn'"),
+        (["classify", "train", "--train", str(train), "--cell", "lstn"], r"--cell must be one of: .*got 'lstn'"),
         (["classify", "train", "--train", str(train), "--out", str(run)], r"already holds a run"),
         (["classify", "predict", "--checkpoint", str(tmp_path / "nowhere"), "hi"], r"checkpoint not found"),
     ]
