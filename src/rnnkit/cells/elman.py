@@ -5,11 +5,23 @@ from __future__ import annotations
 import torch
 
 from rnnkit.cells.base import RecurrentCell
+from rnnkit.cells.equations import equations
 from rnnkit.errors import unknown_choice
 
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}
 
 
+@equations({
+    'elman': ('Elman RNN, tanh (course §2)', (
+        'h_t = tanh(W_h [h_{t-1}; x_t] + b_h)',
+    )),
+    'elman-relu': ('Elman RNN, ReLU (course §2, §4: with W_hh = I it is the IRNN)', (
+        'h_t = relu(W_h [h_{t-1}; x_t] + b_h)',
+    )),
+    'elman-sigmoid': ('Elman RNN, sigmoid (course §2)', (
+        'h_t = σ(W_h [h_{t-1}; x_t] + b_h)',
+    )),
+})
 class ElmanCell(RecurrentCell):
     """Elman RNN: ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``, act = tanh, relu or sigmoid.
 

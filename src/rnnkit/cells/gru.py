@@ -6,8 +6,23 @@ import torch
 from torch import nn
 
 from rnnkit.cells.base import RecurrentCell
+from rnnkit.cells.equations import equations
 
 
+@equations({
+    'gru': ("GRU (Cho et al. 2014; course §6), torch's and cuDNN's form: r applied after W_hn h_{t-1}", (
+        'r_t = σ(W_r [h_{t-1}; x_t] + b_r)',
+        'z_t = σ(W_z [h_{t-1}; x_t] + b_z)',
+        'n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))',
+        'h_t = (1 - z_t) * n_t + z_t * h_{t-1}',
+    )),
+    'gru-course': ('GRU as the course and Cho write it: the reset gate before the recurrent product', (
+        'r_t = σ(W_r [h_{t-1}; x_t] + b_r)',
+        'z_t = σ(W_z [h_{t-1}; x_t] + b_z)',
+        'n_t = tanh(W [r_t * h_{t-1}; x_t] + b)',
+        'h_t = (1 - z_t) * n_t + z_t * h_{t-1}',
+    )),
+})
 class GRUCell(RecurrentCell):
     """GRU. Gate order r, z, n (torch.nn.GRUCell's layout, whose state_dict loads):
 

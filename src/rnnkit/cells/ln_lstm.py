@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from rnnkit.cells.base import LSTMState, RecurrentCell
+from rnnkit.cells.equations import equations
 
 #: added to the variance before the square root, as torch.nn.LayerNorm's default
 EPS = 1e-5
@@ -31,6 +32,15 @@ def normalise(v: torch.Tensor, blocks: int = 1, eps: float = EPS) -> torch.Tenso
     return ((u - mean) / torch.sqrt(var + eps)).reshape(v.shape)  # (B, blocks*H)
 
 
+@equations({
+    'ln-lstm': ("layer-normalised LSTM (Ba, Kiros & Hinton 2016): N normalises each gate's block over its H units", (
+        'N(v) = (v - mean(v)) / sqrt(var(v) + 1e-5)     per gate block, over the H units',
+        'a_t = g_ih * N(W_ih x_t) + g_hh * N(W_hh h_{t-1}) + b_ih + b_hh',
+        'i_t, f_t, g_t, o_t = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)',
+        'c_t = f_t * c_{t-1} + i_t * g_t',
+        'h_t = o_t * tanh(g_c * N(c_t) + b_c)',
+    )),
+})
 class LayerNormLSTMCell(RecurrentCell):
     """LSTM whose input and recurrent products, and whose memory cell, are layer-normalised.
 

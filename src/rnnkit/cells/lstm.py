@@ -9,14 +9,37 @@ import torch
 from torch import nn
 
 from rnnkit.cells.base import LSTMState, RecurrentCell
+from rnnkit.cells.equations import equations
 
 
+@equations({
+    'lstm': ('LSTM with a forget gate (Hochreiter & Schmidhuber 1997, Gers 2000; course §5)', (
+        'i_t = σ(W_i [h_{t-1}; x_t] + b_i)',
+        'f_t = σ(W_f [h_{t-1}; x_t] + b_f)',
+        'g_t = tanh(W_g [h_{t-1}; x_t] + b_g)',
+        'o_t = σ(W_o [h_{t-1}; x_t] + b_o)',
+        'c_t = f_t * c_{t-1} + i_t * g_t',
+        'h_t = o_t * tanh(c_t)',
+    )),
+    'peephole-lstm': ('peephole LSTM (Gers & Schmidhuber 2000): f and i also see c_{t-1}, o sees c_t', (
+        'i_t = σ(W_i [h_{t-1}; x_t] + w_ci * c_{t-1} + b_i)',
+        'f_t = σ(W_f [h_{t-1}; x_t] + w_cf * c_{t-1} + b_f)',
+        'g_t = tanh(W_g [h_{t-1}; x_t] + b_g)',
+        'c_t = f_t * c_{t-1} + i_t * g_t',
+        'o_t = σ(W_o [h_{t-1}; x_t] + w_co * c_t + b_o)',
+        'h_t = o_t * tanh(c_t)',
+    )),
+    'coupled-lstm': ('LSTM with coupled input and forget gates: one gate forgets and writes', (
+        'f_t = σ(W_f [h_{t-1}; x_t] + b_f)',
+        'g_t = tanh(W_g [h_{t-1}; x_t] + b_g)',
+        'o_t = σ(W_o [h_{t-1}; x_t] + b_o)',
+        'c_t = f_t * c_{t-1} + (1 - f_t) * g_t',
+        'h_t = o_t * tanh(c_t)',
+    )),
+})
 class LSTMCell(RecurrentCell):
-    """Long short-term memory. Gate order i, f, g, o (torch.nn.LSTMCell's layout, whose state_dict loads):
-
-        i = σ(W_i [h_{t-1}; x_t] + b_i)          f = σ(W_f [h_{t-1}; x_t] + b_f)
-        g = tanh(W_g [h_{t-1}; x_t] + b_g)       o = σ(W_o [h_{t-1}; x_t] + b_o)
-        c_t = f * c_{t-1} + i * g                h_t = o * tanh(c_t)
+    """Long short-term memory. Gate order i, f, g, o in the rows of ``weight_ih (4H, F)`` and ``weight_hh (4H, H)``
+    (torch.nn.LSTMCell's layout, whose state_dict loads); the equations of each variant are below.
 
     ``peephole=True`` (Gers & Schmidhuber 2000): i and f also see c_{t-1}, o sees c_t, through
     diagonal weights ``w_ci, w_cf, w_co (H,)``: ``i = σ(... + w_ci * c_{t-1})``, etc.

@@ -23,6 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from rnnkit.cells.base import RecurrentCell
+from rnnkit.cells.equations import equations
 
 
 def g(x: torch.Tensor) -> torch.Tensor:
@@ -60,6 +61,13 @@ class ScanCell(RecurrentCell):
         return scan(log_a, log_b, h0, backend=backend).to(dtype)
 
 
+@equations({
+    'mingru': ('minGRU (Feng et al. 2024): gates from x_t only, so the sequence is one parallel scan', (
+        'z_t = σ(W_z x_t + b_z)',
+        'h̃_t = g(W_h x_t + b_h)          g(v) = v + 0.5 if v >= 0 else σ(v)',
+        'h_t = (1 - z_t) * h_{t-1} + z_t * h̃_t',
+    )),
+})
 class MinGRUCell(ScanCell):
     """minGRU (Feng et al. 2024, §3.1). Gate order z, h̃ in the rows of ``weight_ih (2H, F)``:
 
@@ -86,6 +94,14 @@ class MinGRUCell(ScanCell):
         return -F.softplus(k), -F.softplus(-k) + log_g(h_lin)
 
 
+@equations({
+    'minlstm': ("minLSTM (Feng et al. 2024): gates from x_t only, normalised so f'_t + i'_t = 1", (
+        'f_t = σ(W_f x_t + b_f)        i_t = σ(W_i x_t + b_i)',
+        'h̃_t = g(W_h x_t + b_h)          g(v) = v + 0.5 if v >= 0 else σ(v)',
+        "f'_t = f_t / (f_t + i_t)      i'_t = i_t / (f_t + i_t)",
+        "h_t = f'_t * h_{t-1} + i'_t * h̃_t",
+    )),
+})
 class MinLSTMCell(ScanCell):
     """minLSTM (Feng et al. 2024, §3.2). Gate order f, i, h̃ in the rows of ``weight_ih (3H, F)``:
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 import torch
 
 from rnnkit.cells.base import RecurrentCell
+from rnnkit.cells.equations import equations
 from rnnkit.cells.elman import ACTIVATIONS
 from rnnkit.errors import RnnkitError, unknown_choice
 
 
+@equations({
+    'mtrnn': ("multiple-timescale RNN's leaky units (Tani 2008; course §4); tau = 1 is the Elman RNN", (
+        'h_t = (1 - 1/tau) * h_{t-1} + (1/tau) * tanh(W_h [h_{t-1}; x_t] + b_h)',
+    )),
+})
 class MTRNNCell(RecurrentCell):
     """Leaky-integrator units with time constant tau:
 

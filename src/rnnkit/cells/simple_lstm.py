@@ -5,8 +5,15 @@ from __future__ import annotations
 import torch
 
 from rnnkit.cells.base import LSTMState, RecurrentCell
+from rnnkit.cells.equations import equations
 
 
+@equations({
+    'simple-lstm': ("the course's simple LSTM: a residual memory, no gates (course §5); d c_t / d c_{t-1} = I", (
+        'c_t = c_{t-1} + tanh(W_h [h_{t-1}; x_t] + b_h)',
+        'h_t = tanh(c_t)',
+    )),
+})
 class SimpleLSTMCell(RecurrentCell):
     """Residual memory cell, no gates:
 
