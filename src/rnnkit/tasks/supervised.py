@@ -14,7 +14,7 @@ import torch
 
 from rnnkit.cli_args import given
 from rnnkit.errors import RnnkitError, unknown_choice
-from rnnkit.tasks.configs import GENERIC
+from rnnkit.train.config import GENERIC
 from rnnkit.train.checkpoint import load_checkpoint, saved_config
 from rnnkit.train.config import RESUMABLE, TrainConfig
 
