@@ -14,7 +14,7 @@ from rnnkit.models import Captioner, CNNEncoder
 from rnnkit.models.captioner import BOS_ID, EOS_ID
 from rnnkit.tasks.caption.config import CaptionDataConfig, CaptionerConfig
 from rnnkit.tasks.caption.decode import Describer
-from rnnkit.tasks.configs import DecodeOptions
+from rnnkit.decoding.options import DecodeOptions
 
 V = 13
 SMALL = CaptionerConfig(channels="4,8,8", embedding=8, hidden=12, attention_size=6, dropout=0.0)

@@ -10,7 +10,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models.attention import Attention, masked_softmax
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, Seq2Seq
 from rnnkit.models.configs import Seq2SeqConfig
-from rnnkit.tasks.configs import DecodeOptions
+from rnnkit.decoding.options import DecodeOptions
 from rnnkit.tasks.translate.decode import exhaustive_shortlisted
 
 pytestmark = pytest.mark.usefixtures("float64", "one_thread")

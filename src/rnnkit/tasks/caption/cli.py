@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import replace
 
-from rnnkit.tasks.configs import decode_options
+from rnnkit.decoding.options import decode_options
 
 
 def _classes():
@@ -110,7 +110,7 @@ def cmd_describe(args) -> int:
 
 def register(subparsers) -> None:
     from rnnkit.cli_args import add_config_arguments, add_config_groups, count, output_file
-    from rnnkit.tasks.configs import DecodeOptions
+    from rnnkit.decoding.options import DecodeOptions
 
     cap = subparsers.add_parser("caption", help="image captioning (Show and Tell, Show, Attend and Tell) on Flickr8k")
     sub = cap.add_subparsers(dest="caption_command", metavar="action", required=True)

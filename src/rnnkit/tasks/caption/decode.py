@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from rnnkit.data.text import TokenVocab
 from rnnkit.decoding import Hypothesis
 from rnnkit.models.captioner import EOS_ID, Captioner
-from rnnkit.tasks.configs import DecodeOptions
+from rnnkit.decoding.options import DecodeOptions
 from rnnkit.tasks.translate.decode import decode_state
 
 NEIGHBOURS = ("pixels", "features")

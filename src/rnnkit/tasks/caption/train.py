@@ -142,7 +142,7 @@ def split_images(d: CaptionDataConfig, splits: dict, log=print) -> dict[str, tor
 def train_captioner(m: CaptionerConfig, d: CaptionDataConfig, flags, log=print) -> dict:
     """Train as configured; returns the run's summary. Test scores are ``rnnkit caption eval``'s."""
     from rnnkit.tasks.caption.decode import Describer, bleu_scores
-    from rnnkit.tasks.configs import DecodeOptions
+    from rnnkit.decoding.options import DecodeOptions
 
     check_data_config(d)
     torch.manual_seed(flags.seed)

@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import replace
 
-from rnnkit.tasks.configs import decode_options
+from rnnkit.decoding.options import decode_options
 
 
 def _classes():
@@ -111,7 +111,7 @@ def cmd_translate(args) -> int:
 
 def register(subparsers) -> None:
     from rnnkit.cli_args import add_config_arguments, add_config_groups, count, output_file
-    from rnnkit.tasks.configs import DecodeOptions
+    from rnnkit.decoding.options import DecodeOptions
 
     tr = subparsers.add_parser("translate", help="encoder-decoder translation (English -> French, ...) with attention")
     sub = tr.add_subparsers(dest="translate_command", metavar="action", required=True)

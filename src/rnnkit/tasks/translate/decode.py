@@ -16,7 +16,7 @@ from rnnkit.decoding import Hypothesis, beam_search, exhaustive, greedy, repeat_
 from rnnkit.decoding.step import first_tensor
 from rnnkit.errors import RnnkitError
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID
-from rnnkit.tasks.configs import DecodeOptions
+from rnnkit.decoding.options import DecodeOptions
 
 def output_limit(translator, options: DecodeOptions) -> int:
     return options.max_output or 2 * translator.data.max_words + 2
