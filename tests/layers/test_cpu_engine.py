@@ -11,6 +11,7 @@ import torch
 from rnnkit.cells import CELLS, LSTMState, make_cell
 from rnnkit.errors import RnnkitError
 from rnnkit.layers import Bidirectional, Recurrent, build_rnn
+from rnnkit.layers import cpu_steps
 from rnnkit.layers.cpu_engine import cpu_step
 from rnnkit.layers.torch_engine import torch_kernel
 
@@ -80,6 +81,17 @@ def test_cpu_engine_equals_the_loop(name, initial, lengths, dtype):
     lens = torch.tensor([3, 6, 1, 4]) if lengths else None
     for reverse in (False, True):
         assert_agree(lambda e: Recurrent(cell, reverse=reverse, engine=e), cell, x, state, lens, dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", CPU_CELLS)
+def test_cpu_engine_equals_the_loop_with_tanh_through_sigmoid(name, dtype, monkeypatch):
+    """Large steps compute tanh as 2 σ(2x) - 1 (``cpu_steps.TANH_VIA_SIGMOID``): the same function."""
+    monkeypatch.setattr(cpu_steps, "TANH_VIA_SIGMOID", 1)
+    cell = make(name, 3, 5, dtype)
+    x = torch.randn(4, 6, 3, dtype=dtype)
+    lens = torch.tensor([3, 6, 1, 4])
+    assert_agree(lambda e: Recurrent(cell, engine=e), cell, x, random_state(cell, 4, dtype), lens, dtype)
 
 
 @pytest.mark.parametrize("lengths", [False, True])

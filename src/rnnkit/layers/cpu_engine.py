@@ -18,7 +18,7 @@ from torch import nn
 
 from rnnkit.cells import ElmanCell, GRUCell, LayerNormLSTMCell, LSTMCell, LSTMState, MTRNNCell, SimpleLSTMCell
 from rnnkit.cells.base import RecurrentCell
-from rnnkit.cells.ln_lstm import normalise
+from rnnkit.cells.ln_lstm import EPS
 from rnnkit.layers.cpu_ln_lstm import LayerNormLSTMStep
 from rnnkit.layers.cpu_recurrence import CpuRecurrence
 from rnnkit.layers.cpu_steps import ElmanStep, GRUCourseStep, GRUStep, LSTMStep, SimpleLSTMStep
@@ -42,10 +42,11 @@ def input_projection(cell: RecurrentCell, step, x: torch.Tensor) -> torch.Tensor
     Every bias that enters the gates unchanged is added here (both, except for the reset-after GRU,
     whose ``b_hn`` is gated by r); the LN-LSTM's input product is normalised here too."""
     xt = x.transpose(0, 1)  # (T, B, F)
-    if step is LayerNormLSTMStep:
+    if step is LayerNormLSTMStep:  # N of each gate block: layer_norm over the last of (T, B, 4, H), as cells.normalise
         T, B, _ = xt.shape
-        m = nn.functional.linear(xt, cell.weight_ih).reshape(T * B, -1)  # (T*B, 4H)
-        return cell.ln_gain_ih * normalise(m, 4).view(T, B, -1) + (cell.bias_ih + cell.bias_hh)
+        m = nn.functional.linear(xt, cell.weight_ih).view(T, B, 4, -1)  # (T, B, 4, H)
+        normed = nn.functional.layer_norm(m, m.shape[-1:], eps=EPS).view(T, B, -1)  # (T, B, 4H)
+        return torch.addcmul(cell.bias_ih + cell.bias_hh, cell.ln_gain_ih, normed)
     bias = cell.bias_ih if step is GRUStep else cell.bias_ih + cell.bias_hh
     return nn.functional.linear(xt, cell.weight_ih, bias)
 

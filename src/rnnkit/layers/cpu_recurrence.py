@@ -43,19 +43,32 @@ class Step:
         self.cell, self.xp, self.params = cell, xp, params
         T, B, _ = xp.shape
         self.T, self.B, self.H = T, B, h0.shape[1]
-        self.hs = xp.new_zeros(T + 1, B, self.H)  # (T+1, B, H): h_0 .. h_T
+        self.hs = xp.new_empty(T + 1, B, self.H)  # (T+1, B, H): h_0 .. h_T
         self.hs[0] = h0
         if self.has_c:
-            self.cs = xp.new_zeros(T + 1, B, self.H)  # (T+1, B, H): c_0 .. c_T
+            self.cs = xp.new_empty(T + 1, B, self.H)  # (T+1, B, H): c_0 .. c_T
             self.cs[0] = c0
         self.dA = None  # (T, B, G*H) in the backward: the gradients of the pre-activations
+        # buffers are allocated empty (zero-filling them costs a pass over memory): the rows of ended
+        # sequences are zeroed step by step, in these (indexed by step t; the states by t + 1), since they
+        # enter the sums over all steps (multiplied by zero gradients) and past a row's length h is zero
+        self.dead_rows: list[torch.Tensor] = []  # forward buffers (T, B, ...)
+        self.dead_grad_rows: list[torch.Tensor] = []  # backward buffers (T, B, ...)
 
     @staticmethod
     def params(cell) -> tuple:
         return (cell.weight_hh,)
 
     def start_backward(self) -> None:
-        self.dA = torch.zeros_like(self.xp)
+        self.dA = torch.empty_like(self.xp)
+        self.dead_grad_rows.append(self.dA)
+
+    def zero_dead_rows(self, t: int, n: int) -> None:
+        """Rows n.. have ended before step t: their state after it, and what step t saves of them, is zero."""
+        for s in (self.hs, self.cs) if self.has_c else (self.hs,):
+            s[t + 1, n:] = 0
+        for buffer in self.dead_rows:
+            buffer[t, n:] = 0
 
     def hh_weight_grad(self, dA: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """``sum_t dA_t^T inputs_t`` over every step and row: one GEMM, ``(G'*H, H)``."""
@@ -68,6 +81,8 @@ class CpuRecurrence(torch.autograd.Function):
         run = step_type(cell, xp, h0, c0, params)
         for t, n in enumerate(sizes):
             run.forward(t, n)
+            if n < run.B:
+                run.zero_dead_rows(t, n)
         ctx.run, ctx.sizes, ctx.has_c0 = run, sizes, c0 is not None
         # views, not the buffers themselves: the buffers are kept for the backward, and an output kept on
         # ctx would make a reference cycle through its grad_fn
@@ -83,6 +98,9 @@ class CpuRecurrence(torch.autograd.Function):
         dc = torch.zeros_like(dh) if run.has_c else None
         for t in range(len(sizes) - 1, -1, -1):
             n = sizes[t]
+            if n < run.B:
+                for buffer in run.dead_grad_rows:
+                    buffer[t, n:] = 0
             dh_t = grad_hs[t + 1, :n] + dh[:n]  # (n, H)
             dc_t = (grad_cs[t + 1, :n] + dc[:n]) if run.has_c else None
             dh_prev, dc_prev = run.backward(t, n, dh_t, dc_t)
