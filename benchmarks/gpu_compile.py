@@ -4,7 +4,7 @@ Triton compiles ahead of time for a named target (here an H100, sm_90, by defaul
 ptxas, on any machine. This proves the kernels compile for a real GPU (the CPU tests run them only
 under the interpreter, which accepts code a GPU compiler may refuse), and reads from each cubin what
 decides its speed before anyone times it: registers a thread, local memory (spilled registers) and
-shared memory, at the tile shapes ``rnnkit.kernels.fused`` would launch.
+shared memory, at the tile shapes ``rnnkit.kernels.tiling`` gives the engine's launches.
 
     python benchmarks/gpu_compile.py                 # every cell at B=8/64, H=512, and the LSTM over the grid
     python benchmarks/gpu_compile.py --all           # every cell over B in {1, 8, 64}, H in {256, 512, 1024}
@@ -35,10 +35,11 @@ from triton.backends.compiler import GPUTarget  # noqa: E402
 from triton.compiler import ASTSource  # noqa: E402
 
 from rnnkit.cells import make_cell  # noqa: E402
-from rnnkit.kernels import fused_kernels as K  # noqa: E402
-from rnnkit.kernels import fused_row_functions as R  # noqa: E402
-from rnnkit.kernels.fused import kernel_constants, persistent_tiles_for, step_tiles, tile_constants  # noqa: E402
-from rnnkit.kernels.spec import ROW_CELLS  # noqa: E402
+from rnnkit.kernels import rows as R  # noqa: E402
+from rnnkit.kernels.launch import persistent, step  # noqa: E402
+from rnnkit.kernels.spec import LN_LSTM, ROW_CELLS  # noqa: E402
+from rnnkit.kernels.tiling import (kernel_constants, persistent_tiles_for, row_tiles, step_tiles,  # noqa: E402
+                                   tile_constants)
 from rnnkit.layers.fused_engine import fused_spec  # noqa: E402
 
 CELLS = ["elman", "mtrnn", "simple-lstm", "lstm", "peephole-lstm", "coupled-lstm", "gru", "gru-course", "ln-lstm"]
@@ -83,10 +84,10 @@ def jobs(cells: list[str], shapes: list[tuple[int, int]], sms: int):
         spec = fused_spec(make_cell(name, 8, 8))
         for B, H in shapes:
             if spec.cell in ROW_CELLS:
-                tiles = R.row_tiles(B, H)
+                tiles = row_tiles(B, H)
                 const = tile_constants(tiles, torch.float32)
-                if name == "ln-lstm":
-                    kernels = [("forward", R.ln_lstm_forward_kernel, {**const, "EPS_": 1e-5}),
+                if spec.cell == LN_LSTM:
+                    kernels = [("forward", R.ln_lstm_forward_kernel, {**const, "EPS_": R.EPS}),
                                ("backward", R.ln_lstm_backward_kernel, const)]
                 else:
                     kernels = [("forward", R.gru_course_forward_kernel, const),
@@ -99,8 +100,8 @@ def jobs(cells: list[str], shapes: list[tuple[int, int]], sms: int):
                     yield (name, f"{mode} (does not fit)", B, H, None, None, None, None)
                     continue
                 const = kernel_constants(spec, tiles, torch.float32)
-                fns = (K.forward_step_kernel, K.backward_step_kernel) if mode == "step" else \
-                    (K.forward_persistent_kernel, K.backward_persistent_kernel)
+                fns = (step.forward_step_kernel, step.backward_step_kernel) if mode == "step" else \
+                    (persistent.forward_persistent_kernel, persistent.backward_persistent_kernel)
                 if mode == "persistent":
                     const = {**const, "BARRIER": True}
                 for direction, fn in zip(("forward", "backward"), fns):

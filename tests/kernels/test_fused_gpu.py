@@ -52,11 +52,12 @@ def stop_a_hung_kernel():
 
 
 def fused_helpers():
-    """tests/test_fused.py's cell list and its run-and-differentiate helper (imported here, not copied)."""
+    """tests/kernels/test_fused_kernels.py's cell list and its run-and-differentiate helper (imported here, not
+    copied)."""
     pytest.importorskip("triton")
-    import test_fused
+    import test_fused_kernels
 
-    return test_fused
+    return test_fused_kernels
 
 
 def assert_scaled_close(got, ref, rel: float, what: str):

@@ -1,8 +1,8 @@
-"""The fused Triton engine (rnnkit.kernels.fused) == the readable loop, for every cell it runs.
+"""The fused Triton engine (rnnkit.kernels) == the readable loop, for every cell it runs.
 
 On a CPU the kernels run under TRITON_INTERPRET=1 (set by conftest.py): the per-step launch on small
 shapes with several tiles, and the persistent launch with its single program (a grid barrier cannot be
-waited on by programs that the interpreter runs one after another). tests/test_gpu.py repeats this at full
+waited on by programs that the interpreter runs one after another). tests/kernels/test_fused_gpu.py repeats this at full
 shapes on a GPU. Compared: outputs, final states and the gradients of x, the initial state and every parameter.
 """
 
@@ -14,6 +14,7 @@ pytest.importorskip("triton")
 from rnnkit.cells import LSTMState, make_cell  # noqa: E402
 from rnnkit.errors import RnnkitError  # noqa: E402
 from rnnkit.layers import Recurrent, build_rnn  # noqa: E402
+from rnnkit.kernels.spec import LaunchMode  # noqa: E402
 from rnnkit.layers import fused_engine  # noqa: E402
 
 FUSED_CELLS = ["elman", "elman-relu", "elman-sigmoid", "mtrnn", "simple-lstm", "lstm", "peephole-lstm",
@@ -41,7 +42,7 @@ def run_and_grad(module_fn, cell, x, state, lengths):
 
 
 def assert_engines_agree(name, engine, B=3, T=5, F=4, H=6, lengths=True, dtype=torch.float64, atol=1e-10, **opts):
-    """``engine``: an engine name, or ``resident:<SMs>`` for the persistent kernel's tiles on such a GPU."""
+    """``engine``: an engine name, or a ``LaunchMode`` (the persistent kernel's tiles on a GPU of ``sms`` SMs)."""
     torch.manual_seed(0)
     cell = make_cell(name, F, H, **opts).to(dtype)
     x = torch.randn(B, T, F, dtype=dtype)
@@ -50,7 +51,7 @@ def assert_engines_agree(name, engine, B=3, T=5, F=4, H=6, lengths=True, dtype=t
     if lengths:
         lens[0] = T
     ref = run_and_grad(Recurrent(cell, engine="loop"), cell, x, state, lens)
-    if engine.startswith("resident:"):
+    if isinstance(engine, LaunchMode):
         got = run_and_grad(lambda x, s, n: fused_engine.run_fused(cell, x, s, n, engine), cell, x, state, lens)
     else:
         fused_layer = Recurrent(cell, engine=engine)
@@ -89,11 +90,11 @@ def test_persistent_kernel_with_several_programs(name, B):
     """The persistent kernel with the tiles it would get on a GPU of 8 SMs (B=8: 6 programs of 8 rows x 4
     units; B=20: 4 programs of 16 x 16 with tl.dot), W_hh's tile resident, launched once a step without its
     grid barrier: everything of the persistent launch but the barrier itself runs under the interpreter."""
-    from rnnkit.kernels.fused import persistent_tiles_for
+    from rnnkit.kernels.tiling import persistent_tiles_for
 
     tiles = persistent_tiles_for(B, 24, 4, 8)
     assert tiles.grid[0] > 1 and tiles.BH < 24
-    assert_engines_agree(name, "resident:8", B=B, T=4, F=3, H=24, atol=1e-9)
+    assert_engines_agree(name, LaunchMode(persistent=True, sms=8), B=B, T=4, F=3, H=24, atol=1e-9)
 
 
 def test_mtrnn_per_unit_time_constants_and_peephole_coupled():
@@ -159,9 +160,9 @@ def test_char_lm_trains_through_the_fused_engine_from_the_cli(tmp_path, periodic
 
 
 def test_fused_needs_a_gpu_or_the_interpreter(monkeypatch):
-    from rnnkit.kernels import fused
+    from rnnkit.kernels import tiling
 
-    monkeypatch.setattr(fused, "INTERPRETED", False)
+    monkeypatch.setattr(tiling, "INTERPRETED", False)
     with pytest.raises(RnnkitError, match="CUDA GPU"):
         Recurrent(make_cell("lstm", 3, 4), engine="fused")(torch.randn(2, 3, 3))
 

@@ -8,6 +8,10 @@ transpose in the backward, ``dh = dA W_hh`` for a tile's columns, in the two way
 
 A product is ``tl.dot`` (tensor cores; IEEE float32, no TF32) when the tile's sides are at least 16,
 else a broadcast multiply-and-sum (small batches).
+
+Dimensions: B batch rows, T steps, H hidden units, G gates; a tile is BB rows by BH units, HP = H rounded up
+to a power of two, BK the units of a streamed chunk. ``b (BB,)`` are the tile's rows (``mb`` their mask),
+``j (BH,)`` its units; W_hh is ``(G*H, H)``, gate g's block its rows ``g*H .. g*H + H - 1``.
 """
 
 from __future__ import annotations

@@ -1,115 +1,38 @@
-"""The fused recurrence's autograd Function and its launches (per-step and persistent).
+"""The tile cells' fused recurrence: its autograd Function and its launch in either mode.
 
 ``FusedRecurrence.apply(xp, w_hh, b_hh, prm, h0, c0, lengths, spec, mode) -> hs (B, T+1, H), cs``
-runs ``fused_kernels`` over the whole sequence. ``xp = W_ih x + b_ih`` comes in precomputed (one GEMM
-over all steps, differentiated by torch), so the Function owns only what is sequential. Its backward
-runs the recurrence in reverse and then forms the weight gradients in one GEMM each over all steps:
+runs the tile kernels (``rnnkit.kernels.launch``) over the whole sequence. ``xp = W_ih x + b_ih`` comes in
+precomputed (one GEMM over all steps, differentiated by torch), so the Function owns only what is
+sequential. Its backward runs the recurrence in reverse and then forms the weight gradients in one GEMM
+each over all steps:
 
     dW_hh = sum_t dA_t^T h_{t-1}   (dA: (B*T, G*H), H: (B*T, H))       db_hh = sum_t dA_t
     dh_0  = carry + dA_1 W_hh + dL/dh_0                                  peephole: sum_t dP_t * c
 
+Dimensions: B batch rows, T steps, H hidden units, G gates, NS saved activations a unit and step.
 Inputs must be CUDA tensors, or any tensor when ``TRITON_INTERPRET=1`` was set before triton was
 imported (how the CPU tests run it).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 import triton
-import triton.language as tl
 
 from rnnkit.errors import RnnkitError
-from rnnkit.kernels import fused_kernels as K
-from rnnkit.kernels.spec import FusedSpec, interpreted
-
-INTERPRETED = interpreted()  # as triton saw it when imported
-
-
-class Tiles(NamedTuple):
-    BB: int  # batch rows per tile
-    BH: int  # hidden units per tile
-    HP: int  # H rounded up to a power of two
-    BK: int  # units of h_{t-1} a streamed chunk of the recurrent product reads (per-step mode)
-    use_dot: bool  # tl.dot (tensor cores) rather than a broadcast multiply-and-sum
-    grid: tuple
-    warps: int = 4  # warps a program: the persistent kernel spreads its W_hh tile over up to 16
+from rnnkit.kernels.launch.persistent import backward_persistent_kernel, forward_persistent_kernel
+from rnnkit.kernels.launch.step import backward_step_kernel, forward_step_kernel
+from rnnkit.kernels.spec import FusedSpec, LaunchMode
+from rnnkit.kernels.tiling import (Tiles, check_device, kernel_constants, persistent_tiles, persistent_tiles_for,
+                                   run_steps, step_tiles)
 
 
-def check_device(t: torch.Tensor) -> None:
-    if not (t.is_cuda or INTERPRETED):
-        raise RnnkitError("the fused engine runs on a CUDA GPU (or on the CPU under TRITON_INTERPRET=1, set before "
-                          "rnnkit is imported, for tests); on a CPU use engine 'torch', 'loop' or 'auto'")
-
-
-def _pow2(n: int) -> int:
-    return triton.next_power_of_2(max(int(n), 1))
-
-
-def step_tiles(B: int, H: int) -> Tiles:
-    """Per-step mode: 16 x 32 tiles on a GPU (tensor cores when the batch fills them)."""
-    HP = _pow2(H)
-    BB, BH, BK = min(_pow2(B), 16), min(HP, 32), min(HP, 32)
-    use_dot = BB >= 16 and BH >= 16 and BK >= 16
-    return Tiles(BB, BH, HP, BK, use_dot, (triton.cdiv(B, BB), triton.cdiv(H, BH)))
-
-
-def persistent_tiles(B: int, H: int, device: torch.device, gates: int) -> Tiles | None:
-    """One program per tile, no more programs than SMs (they must all be resident for the grid barrier),
-    each holding ``gates * BH * HP`` weights in registers. None when the shape does not fit.
-
-    Under the interpreter programs run one after another, so a barrier would wait forever unless there is
-    one program: a single tile covering the whole batch and every unit."""
-    if not torch.device(device).type == "cuda":
-        HP = _pow2(H)
-        return Tiles(_pow2(B), HP, HP, HP, False, (1,))
-    return persistent_tiles_for(B, H, gates, torch.cuda.get_device_properties(device).multi_processor_count)
-
-
-def persistent_tiles_for(B: int, H: int, gates: int, sms: int) -> Tiles | None:
-    """The persistent tiles on a GPU with ``sms`` multiprocessors (132 on an H100 SXM)."""
-    HP = _pow2(H)
-    BB = _pow2(B) if B <= 8 else 16
-    n_b = triton.cdiv(B, BB)
-    BH = 16 if BB >= 16 else 1
-    while BH < HP and n_b * triton.cdiv(H, BH) > sms:
-        BH *= 2
-    if n_b * triton.cdiv(H, BH) > sms or gates * BH * HP > 32768:  # more than ~128 KB of registers a program
-        return None
-    use_dot = BB >= 16 and BH >= 16 and HP >= 16
-    warps = max(4, min(16, triton.next_power_of_2(gates * BH * HP // 2048)))  # <= ~64 weight registers a thread
-    return Tiles(BB, BH, HP, HP, use_dot, (n_b * triton.cdiv(H, BH),), warps)
-
-
-def tile_constants(tiles: Tiles, dtype: torch.dtype) -> dict:
-    """The compile-time constants every fused kernel takes: the tile and the accumulation type (float32, or
-    float64 for float64 tensors)."""
-    return dict(BB=tiles.BB, BH=tiles.BH, BK=tiles.BK, USE_DOT=tiles.use_dot,
-                ACC=tl.float64 if dtype == torch.float64 else tl.float32)
-
-
-def kernel_constants(spec: FusedSpec, tiles: Tiles, dtype: torch.dtype) -> dict:
-    """``fused_kernels``' constants: the cell's (``fused_cells``) and the tile's."""
-    return dict(CELL=spec.cell, ACT=spec.act, LEAKY=spec.leaky, PEEP=spec.peep, COUPLED=spec.coupled, G=spec.gates,
-                NS=spec.saved, HAS_C=spec.has_c, HP=tiles.HP, **tile_constants(tiles, dtype))
-
-
-def run_steps(kernel, tiles: Tiles, T: int, forward: bool, one_at_a_time: bool, args: tuple, **const) -> None:
-    """Launch a ``kernel(t0, steps, *args)`` that runs ``steps`` steps from ``t0`` (backwards in the backward):
-    once for the whole sequence, or once a step (``one_at_a_time``)."""
-    if one_at_a_time:
-        for t in (range(T) if forward else reversed(range(T))):
-            kernel[tiles.grid](t, 1, *args, **const)
-    else:
-        kernel[tiles.grid](0 if forward else T - 1, T, *args, **const, num_warps=tiles.warps)
-
-
-def _tiles(mode: str, B: int, H: int, device, spec: FusedSpec) -> Tiles:
-    if mode == "step":
+def launch_tiles(mode: LaunchMode, B: int, H: int, device, spec: FusedSpec) -> Tiles:
+    """The tiles ``mode`` launches for this shape; a one-line error when the persistent tiles do not fit."""
+    if not mode.persistent:
         return step_tiles(B, H)
-    if mode.startswith("resident:"):  # the persistent tiles of a GPU with this many SMs (tests)
-        tiles = persistent_tiles_for(B, H, spec.gates, int(mode.split(":")[1]))
+    if mode.sms is not None:
+        tiles = persistent_tiles_for(B, H, spec.gates, mode.sms)
     else:
         tiles = persistent_tiles(B, H, device, spec.gates)
     if tiles is None:
@@ -118,19 +41,18 @@ def _tiles(mode: str, B: int, H: int, device, spec: FusedSpec) -> Tiles:
     return tiles
 
 
-def _launch(step_kernel, persistent_kernel, mode: str, T: int, tiles: Tiles, forward: bool, args: tuple,
-            const: dict, B: int, H: int, device):
-    """``step``: T launches of the per-step kernel. ``persistent``: one launch of every step, with the grid
-    barrier. ``resident:<SMs>``: the persistent kernel and tiles, one launch a step without the barrier
-    (how the tests run the persistent code over several programs under the interpreter)."""
-    if mode == "step":
+def launch(step_kernel, persistent_kernel, mode: LaunchMode, T: int, tiles: Tiles, forward: bool, args: tuple,
+           const: dict, B: int, H: int, device):
+    """Run all T steps (in reverse for the backward): ``STEP``, T launches of the per-step kernel;
+    ``PERSISTENT``, one launch of the persistent kernel with its grid barrier; ``sms`` set, the persistent
+    kernel once a step without the barrier."""
+    if not mode.persistent:
         for t in (range(T) if forward else reversed(range(T))):
             step_kernel[tiles.grid](t, *args, B, T, H, **const)
         return
     count = torch.zeros(1, dtype=torch.int32, device=device)
-    barrier = mode == "persistent"
-    run_steps(persistent_kernel, tiles, T, forward, not barrier, (*args, count, B, T, H, triton.cdiv(H, tiles.BH)),
-              **const, BARRIER=barrier)
+    run_steps(persistent_kernel, tiles, T, forward, not mode.barrier,
+              (*args, count, B, T, H, triton.cdiv(H, tiles.BH)), **const, BARRIER=mode.barrier)
 
 
 class FusedRecurrence(torch.autograd.Function):
@@ -141,17 +63,17 @@ class FusedRecurrence(torch.autograd.Function):
     with the initial state in row 0 (cs is empty for cells without a memory cell)."""
 
     @staticmethod
-    def forward(ctx, xp, w_hh, b_hh, prm, h0, c0, lengths, spec: FusedSpec, mode: str):
+    def forward(ctx, xp, w_hh, b_hh, prm, h0, c0, lengths, spec: FusedSpec, mode: LaunchMode):
         B, T, GH = xp.shape
         H = GH // spec.gates
-        tiles = _tiles(mode, B, H, xp.device, spec)
+        tiles = launch_tiles(mode, B, H, xp.device, spec)
         hs = xp.new_empty(B, T + 1, H)
         hs[:, 0] = h0
         cs = xp.new_empty(B, T + 1, H) if spec.has_c else xp.new_empty(0)
         if spec.has_c:
             cs[:, 0] = c0
         sv = xp.new_empty(B, T, spec.saved, H)
-        _launch(K.forward_step_kernel, K.forward_persistent_kernel, mode, T, tiles, True,
+        launch(forward_step_kernel, forward_persistent_kernel, mode, T, tiles, True,
                 (xp, w_hh, b_hh, prm, hs, cs, sv, lengths), kernel_constants(spec, tiles, xp.dtype), B, H, xp.device)
         ctx.save_for_backward(w_hh, prm, hs, cs, sv, lengths)
         ctx.spec, ctx.mode, ctx.tiles = spec, mode, tiles
@@ -170,7 +92,7 @@ class FusedRecurrence(torch.autograd.Function):
         dxp = hs.new_empty(B, T, G * H)
         dhp = hs.new_empty(B, T, G * H)
         dhc, dcc = hs.new_zeros(B, H), hs.new_zeros(B, H)  # elementwise carries into h_t, c_t
-        _launch(K.backward_step_kernel, K.backward_persistent_kernel, ctx.mode, T, tiles, False,
+        launch(backward_step_kernel, backward_persistent_kernel, ctx.mode, T, tiles, False,
                 (w_hh, dhs, dcs, dhc, dcc, dxp, dhp, prm, hs, cs, sv, lengths), kernel_constants(spec, tiles, hs.dtype), B, H,
                 hs.device)
         h_prev = hs[:, :T].reshape(B * T, H)
@@ -192,11 +114,9 @@ class FusedRecurrence(torch.autograd.Function):
         return dxp, d_w, d_b, d_prm, d_h0, d_c0, None, None, None
 
 
-def fused_recurrence(xp, w_hh, b_hh, prm, h0, c0, lengths, spec: FusedSpec, mode: str):
+def fused_recurrence(xp, w_hh, b_hh, prm, h0, c0, lengths, spec: FusedSpec, mode: LaunchMode):
     """Checked entry point: contiguous tensors of one float dtype on a valid device."""
     check_device(xp)
-    if mode not in ("step", "persistent") and not mode.startswith("resident:"):
-        raise RnnkitError(f"fused mode must be 'step' or 'persistent', got {mode!r}")
     dtype = xp.dtype
     cast = lambda t: t.to(dtype).contiguous()  # noqa: E731
     c0 = cast(c0) if c0 is not None else xp.new_zeros(0)

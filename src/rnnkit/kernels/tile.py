@@ -1,8 +1,13 @@
-"""The fused recurrence in Triton: one tile's step, forward and backward, and its two launch modes.
+"""One step of one tile of the fused recurrence, forward and backward: the cell-agnostic loop body that
+both launch modes (``rnnkit.kernels.launch.step``, ``rnnkit.kernels.launch.persistent``) call each step.
 
-A tile is BB rows of the batch by BH hidden units; it owns those units' rows of every gate of W_hh,
-so the cell's pointwise step (``fused_cells``) needs nothing from other tiles within a step. Between
-steps, every tile reads the whole previous state ``h_{t-1}`` (B rows, all H units) from global memory.
+Dimensions: B batch rows, T steps, H hidden units, G gates (1 Elman, 3 GRU, 4 LSTM), NS saved activations a
+unit and step; a tile is BB rows of the batch by BH hidden units, HP = H rounded up to a power of two, BK the
+units of h_{t-1} a streamed chunk of the recurrent product reads.
+
+A tile owns its units' rows of every gate of W_hh, so the cell's pointwise step (``rnnkit.kernels.steps``)
+needs nothing from other tiles within a step. Between steps, every tile reads the whole previous state
+``h_{t-1}`` (B rows, all H units) from global memory.
 
 Buffers (float32, or float64 for float64 inputs), written by the forward and read by the backward:
 
@@ -19,11 +24,10 @@ pre-activations a: dL/dh_t = dHS[t+1] (outputs and final state) + the elementwis
 t+1 + ``dHP[t+1] W_hh`` (the tile's columns of W_hh, all G*H rows); then the cell's backward gives
 dXP[t] and dHP[t], and the new carries. The weight gradients are one GEMM each over all steps, outside.
 
-Two launch modes share these tiles:
-- **per-step**: one launch per time step (grid = all tiles); it runs under ``TRITON_INTERPRET=1``.
-- **persistent**: one launch for the whole sequence, one program per tile (no more programs than
-  the GPU has SMs), W_hh's tile loaded once and kept in registers, and a grid barrier after every step
-  (an atomic release-increment, then an acquire-spin until every program has arrived).
+The compile-time constants (``rnnkit.kernels.tiling.kernel_constants``): the cell's ``CELL, ACT, LEAKY,
+PEEP, COUPLED, G, NS, HAS_C`` (``rnnkit.kernels.spec.FusedSpec``) and the tile's ``BB, BH, HP, BK, USE_DOT,
+ACC``; ``RESIDENT`` (W_hh's tile in registers) and ``VOLATILE`` (other programs write h during the launch)
+are set by the launch mode.
 """
 
 from __future__ import annotations
@@ -31,22 +35,20 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-from rnnkit.kernels.fused_cells import cell_backward, cell_forward
-from rnnkit.kernels.fused_products import recurrent_grad, recurrent_products, weights
+from rnnkit.kernels.products import recurrent_grad, recurrent_products
+from rnnkit.kernels.steps import cell_backward, cell_forward
 
 
 @triton.jit
-def grid_barrier(count_ptr, target):
-    """Wait until ``target`` arrivals: this program's stores are visible to every program afterwards."""
-    tl.debug_barrier()  # every thread of this program has stored its part of the step
-    tl.atomic_add(count_ptr, 1, sem="release", scope="gpu")
-    while tl.atomic_add(count_ptr, 0, sem="acquire", scope="gpu") < target:
-        pass
-    tl.debug_barrier()
-
-
-@triton.jit
-def forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, w_ptr, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
+def forward_tile(t, tile_b, tile_h,  # the step; the tile's block of batch rows and of units
+                 W0, W1, W2, W3,  # RESIDENT: gate k's rows of W_hh for the tile's units, (BH, HP); else unused
+                 w_ptr,  # W_hh (G*H, H)
+                 xp_ptr,  # (B, T, G*H)
+                 bhh_ptr,  # b_hh (G*H,)
+                 prm_ptr,  # per-unit parameters (3, H): peephole weights or MTRNN's 1/τ
+                 hs_ptr, cs_ptr,  # (B, T+1, H) each; cs unused without HAS_C
+                 sv_ptr,  # (B, T, NS, H)
+                 len_ptr,  # lengths (B,) int32
                  B, T, H, CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                  COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
                  BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
@@ -97,14 +99,22 @@ def forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, w_ptr, xp_ptr, bhh_ptr, prm_
 
 
 @triton.jit
-def backward_tile(t, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr,
-                  prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr,
+def backward_tile(t, tile_b, tile_h,  # the step; the tile's block of batch rows and of units
+                  V0, V1, V2, V3,  # RESIDENT: gate k's block of W_hh, the tile's columns, (HP, BH); else unused
+                  w_ptr,  # W_hh (G*H, H)
+                  dhs_ptr, dcs_ptr,  # dL/dhs, dL/dcs (B, T+1, H): from the outputs and the final state
+                  dhc_ptr, dcc_ptr,  # carries (B, H): the elementwise parts of dL/dh_t, dL/dc_t from step t+1
+                  dxp_ptr, dhp_ptr,  # out: dL/dx_k, dL/da_k (B, T, G*H)
+                  prm_ptr,  # per-unit parameters (3, H)
+                  hs_ptr, cs_ptr,  # (B, T+1, H) each
+                  sv_ptr,  # (B, T, NS, H)
+                  len_ptr,  # lengths (B,) int32
                   B, T, H, CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
                   COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
                   BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr, USE_DOT: tl.constexpr,
                   RESIDENT: tl.constexpr, VOLATILE: tl.constexpr, ACC: tl.constexpr):
-    """Backward step t of one tile. ``V_k (HP, BH)``: gate k's block of W_hh, the tile's columns.
-    Carries ``dhc, dcc (B, H)``: the elementwise parts of dL/dh_t, dL/dc_t left by step t+1."""
+    """Backward step t of one tile: reads dL/da at t+1 (all units), writes dL/dx, dL/da at t and the carries
+    (its units)."""
     b = (tile_b * BB + tl.arange(0, BB)).to(tl.int64)
     j = tile_h * BH + tl.arange(0, BH)
     mb, mj = b < B, j < H
@@ -153,68 +163,3 @@ def backward_tile(t, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dh
     if G > 3:
         tl.store(dxp_ptr + grow + 3 * H, tl.where(alive, dx3, 0.0), mask=m2)
         tl.store(dhp_ptr + grow + 3 * H, tl.where(alive, da3, 0.0), mask=m2)
-
-
-# The launches. ``C`` are the cell's and the tile's compile-time constants (``fused._constants``).
-@triton.jit
-def forward_step_kernel(t, xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H,
-                        CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
-                        COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                        BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
-                        USE_DOT: tl.constexpr, ACC: tl.constexpr):
-    """Per-step mode: grid (batch tiles, unit tiles), one launch for step t; W_hh streamed."""
-    forward_tile(t, tl.program_id(0), tl.program_id(1), w_ptr, w_ptr, w_ptr, w_ptr, w_ptr, xp_ptr, bhh_ptr, prm_ptr,
-                 hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP,
-                 BK, USE_DOT, False, False, ACC)
-
-
-@triton.jit
-def forward_persistent_kernel(t0, steps, xp_ptr, w_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, count_ptr,
-                              B, T, H, n_tiles_h,
-                              CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
-                              COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                              BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
-                              USE_DOT: tl.constexpr, ACC: tl.constexpr, BARRIER: tl.constexpr):
-    """Persistent mode: one program per tile for steps t0 .. t0+steps-1 (the whole sequence), W_hh's tile held
-    in registers, a grid barrier after each step. (BARRIER=False, one step a launch: the CPU tests' way to
-    run this kernel's tiles under the interpreter, which cannot run a barrier between two programs.)"""
-    pid, n_programs = tl.program_id(0), tl.num_programs(0)
-    tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
-    W0, W1, W2, W3 = weights(w_ptr, tile_h, H, G, True, ACC, BH, HP)
-    for t in range(t0, t0 + steps):
-        forward_tile(t, tile_b, tile_h, W0, W1, W2, W3, w_ptr, xp_ptr, bhh_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr,
-                     len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, True,
-                     BARRIER, ACC)
-        if BARRIER:
-            grid_barrier(count_ptr, (t - t0 + 1) * n_programs)
-
-
-@triton.jit
-def backward_step_kernel(t, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr, prm_ptr, hs_ptr, cs_ptr,
-                         sv_ptr, len_ptr, B, T, H,
-                         CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
-                         COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                         BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
-                         USE_DOT: tl.constexpr, ACC: tl.constexpr):
-    backward_tile(t, tl.program_id(0), tl.program_id(1), w_ptr, w_ptr, w_ptr, w_ptr, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr,
-                  dcc_ptr, dxp_ptr, dhp_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY,
-                  PEEP, COUPLED, G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, False, False, ACC)
-
-
-@triton.jit
-def backward_persistent_kernel(t0, steps, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr, dhp_ptr, prm_ptr, hs_ptr,
-                               cs_ptr, sv_ptr, len_ptr, count_ptr, B, T, H, n_tiles_h,
-                               CELL: tl.constexpr, ACT: tl.constexpr, LEAKY: tl.constexpr, PEEP: tl.constexpr,
-                               COUPLED: tl.constexpr, G: tl.constexpr, NS: tl.constexpr, HAS_C: tl.constexpr,
-                               BB: tl.constexpr, BH: tl.constexpr, HP: tl.constexpr, BK: tl.constexpr,
-                               USE_DOT: tl.constexpr, ACC: tl.constexpr, BARRIER: tl.constexpr):
-    """Backward steps t0, t0-1, ..., t0-steps+1 (from T-1 to 0), as the forward."""
-    pid, n_programs = tl.program_id(0), tl.num_programs(0)
-    tile_b, tile_h = pid // n_tiles_h, pid % n_tiles_h
-    V0, V1, V2, V3 = weights(w_ptr, tile_h, H, G, False, ACC, BH, HP)
-    for i in range(steps):
-        backward_tile(t0 - i, tile_b, tile_h, V0, V1, V2, V3, w_ptr, dhs_ptr, dcs_ptr, dhc_ptr, dcc_ptr, dxp_ptr,
-                      dhp_ptr, prm_ptr, hs_ptr, cs_ptr, sv_ptr, len_ptr, B, T, H, CELL, ACT, LEAKY, PEEP, COUPLED,
-                      G, NS, HAS_C, BB, BH, HP, BK, USE_DOT, True, BARRIER, ACC)
-        if BARRIER:
-            grid_barrier(count_ptr, (i + 1) * n_programs)

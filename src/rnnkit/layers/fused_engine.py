@@ -1,8 +1,9 @@
-"""Run a cell through the fused Triton kernels (``rnnkit.kernels.fused``), and choose an engine on a GPU.
+"""Run a cell through the fused Triton kernels (``rnnkit.kernels``), and choose an engine on a GPU.
 
 The cell's own parameters go to the kernels, so gradients reach them and every engine shares one
 parameter layout. ``fused_spec(cell)`` says whether the kernels implement the cell (without importing
-triton, so rnnkit runs without it); ``run_fused`` has the contract of ``Recurrent.loop``.
+triton, so rnnkit runs without it); ``run_fused`` has the contract of ``Recurrent.loop``. The tile cells
+run ``rnnkit.kernels.recurrence``, the whole-row cells (course GRU, LN-LSTM) ``rnnkit.kernels.rows``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from torch import nn
 from rnnkit.cells import ElmanCell, GRUCell, LSTMCell, LSTMState, MTRNNCell, SimpleLSTMCell
 from rnnkit.cells.base import RecurrentCell
 from rnnkit.cells.ln_lstm import LayerNormLSTMCell, normalise
-from rnnkit.kernels.spec import (ACTIVATION_IDS, ELMAN, GRU, GRU_COURSE, LN_LSTM, LSTM, ROW_CELLS, SIMPLE_LSTM,
-                                 FusedSpec, interpreted)
+from rnnkit.errors import RnnkitError
+from rnnkit.kernels.spec import (ACTIVATION_IDS, ELMAN, GRU, GRU_COURSE, GRU_COURSE_SLOTS, LN_LSTM, LN_LSTM_SLOTS, LSTM,
+                                 PERSISTENT, ROW_CELLS, SIMPLE_LSTM, STEP, FusedSpec, LaunchMode, interpreted)
 
-MODES = {"fused-step": "step", "fused-persistent": "persistent"}
+MODES = {"fused-step": STEP, "fused-persistent": PERSISTENT}  # engine name -> how the kernels are launched
 
 
 def fused_spec(cell: RecurrentCell):
@@ -33,9 +35,10 @@ def fused_spec(cell: RecurrentCell):
         G = 3 if cell.coupled else 4
         spec = dict(cell=LSTM, peep=cell.peephole, coupled=cell.coupled, gates=G, saved=G, has_c=True)
     elif kind is GRUCell:
-        spec = dict(cell=GRU, gates=3, saved=4) if cell.reset_after else dict(cell=GRU_COURSE, gates=3, saved=3)
+        spec = dict(cell=GRU, gates=3, saved=4) if cell.reset_after else \
+            dict(cell=GRU_COURSE, gates=3, saved=GRU_COURSE_SLOTS)
     elif kind is LayerNormLSTMCell:
-        spec = dict(cell=LN_LSTM, gates=4, saved=9, has_c=True)
+        spec = dict(cell=LN_LSTM, gates=4, saved=LN_LSTM_SLOTS, has_c=True)
     return None if spec is None else FusedSpec(**spec)
 
 
@@ -63,14 +66,18 @@ def unit_parameters(cell: RecurrentCell, like: torch.Tensor) -> torch.Tensor:
     return torch.stack(rows + [zero] * (3 - len(rows)))
 
 
-def run_fused(cell: RecurrentCell, x: torch.Tensor, state, lengths: torch.Tensor | None, mode: str = "step"):
+def run_fused(cell: RecurrentCell, x: torch.Tensor, state, lengths: torch.Tensor | None, mode: LaunchMode = STEP):
     """The whole sequence ``x (B, T, F)`` through the fused kernels: ``(outputs (B, T, H), final state)``.
 
-    ``mode``: ``"step"`` (one launch per time step) or ``"persistent"`` (one launch for the sequence).
+    ``mode`` (``rnnkit.kernels.spec.LaunchMode``): ``STEP`` (one launch per time step) or ``PERSISTENT``
+    (one launch for the sequence).
     The state is kept in float32 (float64 for float64 inputs) whatever the input's dtype; bfloat16 inputs
     give bfloat16 outputs. Outputs past a row's length are zero and its final state is the one at its
     length, as in the readable loop.
     """
+    if not isinstance(mode, LaunchMode):
+        raise RnnkitError(f"the fused launch mode must be a LaunchMode (rnnkit.kernels.spec: STEP or PERSISTENT), "
+                          f"got {mode!r}")
     spec = fused_spec(cell)
     B, T, _ = x.shape
     acc = torch.float64 if x.dtype == torch.float64 else torch.float32
@@ -82,18 +89,18 @@ def run_fused(cell: RecurrentCell, x: torch.Tensor, state, lengths: torch.Tensor
     with torch.autocast(x.device.type, enabled=False):
         xp, w_hh = xp.to(acc), cell.weight_hh.to(acc)  # (B, T, G*H), (G*H, H)
         if spec.cell == LN_LSTM:
-            from rnnkit.kernels.fused_row_functions import ln_lstm_recurrence
+            from rnnkit.kernels.rows import ln_lstm_recurrence
 
             xp = cell.ln_gain_ih.to(acc) * normalise(xp.reshape(B * T, -1), 4).view(B, T, -1) \
                 + (cell.bias_ih + cell.bias_hh).to(acc)
             hs, cs = ln_lstm_recurrence(xp, w_hh, cell.ln_gain_hh.to(acc), cell.ln_gain_c.to(acc),
                                         cell.ln_bias_c.to(acc), h0, c0, lengths, mode)
         elif spec.cell == GRU_COURSE:
-            from rnnkit.kernels.fused_row_functions import gru_course_recurrence
+            from rnnkit.kernels.rows import gru_course_recurrence
 
             hs = gru_course_recurrence(xp, w_hh, cell.bias_hh.to(acc), h0, lengths, mode)
         else:
-            from rnnkit.kernels.fused import fused_recurrence
+            from rnnkit.kernels.recurrence import fused_recurrence
 
             hs, cs = fused_recurrence(xp, w_hh, cell.bias_hh.to(acc), unit_parameters(cell, xp), h0, c0, lengths,
                                       spec, mode)
@@ -106,7 +113,7 @@ def run_fused(cell: RecurrentCell, x: torch.Tensor, state, lengths: torch.Tensor
 
 
 def persistent_fits(cell: RecurrentCell, B: int, device) -> bool:
-    from rnnkit.kernels.fused import persistent_tiles
+    from rnnkit.kernels.tiling import persistent_tiles
 
     spec = fused_spec(cell)
     if spec is None:
