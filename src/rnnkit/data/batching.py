@@ -50,6 +50,15 @@ import torch
 
 from rnnkit.errors import RnnkitError
 
+#: The seed formula of every per-step random choice: ``seed * SEED_STRIDE + step (+ offset)``, so distinct
+#: (seed, step) pairs give distinct generator seeds and a batch is a pure function of its step.
+SEED_STRIDE = 1_000_003
+
+
+def step_generator(seed: int, step: int, offset: int = 0) -> torch.Generator:
+    """The generator of step (or epoch) ``step``'s random choices: a pure function of ``(seed, step)``."""
+    return torch.Generator().manual_seed(seed * SEED_STRIDE + step + offset)
+
 
 class StreamBatches:
     """Consecutive chunks of B parallel streams: ``batch(step) -> (inputs, targets, reset)``.
@@ -85,7 +94,7 @@ class StreamBatches:
         targets = self.streams[:, start + 1 : end + 1]  # (B, T)
         if k == 0:
             return inputs, targets, True
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        g = step_generator(self.seed, step)
         return inputs, targets, torch.rand(inputs.shape[0], generator=g) < self.reset_prob  # (B,)
 
 

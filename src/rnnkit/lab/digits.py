@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from rnnkit.data.batching import step_generator
 from rnnkit.errors import RnnkitError, unknown_choice
 
 VARIANTS = ("pixel", "permuted", "row")
@@ -98,7 +99,7 @@ class DigitBatches:
         self.x, self.y, self.batch_size, self.seed = x, y, batch_size, seed
 
     def batch(self, step: int):
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        g = step_generator(self.seed, step)
         rows = torch.randint(0, len(self.y), (self.batch_size,), generator=g)
         return self.x[rows], self.y[rows], True
 

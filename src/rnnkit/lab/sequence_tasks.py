@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.data.batching import step_generator
 from rnnkit.errors import unknown_choice
 from rnnkit.lab.gradient_flow import ModelSpec
 from rnnkit.lab.models import SequenceTaskModel
@@ -60,7 +61,7 @@ class TaskBatches:
         self.generate, self.batch_size, self.T, self.seed = generate, batch_size, T, seed
 
     def batch(self, step: int):
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        g = step_generator(self.seed, step)
         inputs, targets = self.generate(self.batch_size, self.T, g)
         return inputs, targets, True
 

@@ -14,22 +14,12 @@ import math
 
 import torch
 
+from rnnkit.data.batching import SEED_STRIDE, step_generator  # noqa: F401  (the one seed formula)
 from rnnkit.errors import RnnkitError
 
-#: The seed formula's multiplier: distinct (seed, step) pairs give distinct generator seeds.
-SEED_STRIDE = 1_000_003
 #: Offset of the augmentation generators of the speech and tag tasks, kept apart from the epoch orders
 #: (``seed * SEED_STRIDE + epoch``) that the same task draws: step s and epoch s never share a seed.
 AUGMENTATION = 7
-
-
-def step_seed(seed: int, step: int, offset: int = 0) -> int:
-    return seed * SEED_STRIDE + step + offset
-
-
-def step_generator(seed: int, step: int, offset: int = 0) -> torch.Generator:
-    """The generator of step (or epoch) ``step``'s random choices: a pure function of ``(seed, step)``."""
-    return torch.Generator().manual_seed(step_seed(seed, step, offset))
 
 
 class EpochSampler:

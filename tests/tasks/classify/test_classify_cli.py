@@ -124,16 +124,3 @@ def test_bad_input_one_line_errors(tmp_path, sentiment, capsys):
     for argv, expected in cases:
         assert main(argv) == 2, argv
         one_line_error(capsys, expected)
-
-
-def test_registering_the_commands_does_not_import_torch():
-    """The CLI builds every parser first: ``classify``/``forecast`` must not load torch for ``rnnkit scratch``."""
-    import subprocess
-    import sys
-
-    code = ("import argparse, sys\nfrom rnnkit.tasks.classify import cli as classify_cli\n"
-            "from rnnkit.tasks.forecast import cli as forecast_cli\n"
-            "sub = argparse.ArgumentParser().add_subparsers()\nclassify_cli.register(sub)\nforecast_cli.register(sub)\n"
-            "assert 'torch' not in sys.modules, 'torch imported'")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
