@@ -163,7 +163,7 @@ def test_main_returns_2_and_a_fresh_process_prints_one_line(capsys):
 
 
 def test_check_config_refuses_wrong_types_ranges_and_names():
-    from rnnkit.tasks.configs import ForecastDataConfig
+    from rnnkit.tasks.forecast.config import ForecastDataConfig
     from rnnkit.train.config import ModelConfig
 
     cases = [({"strategy": "magic"}, r"strategy must be one of: direct, recursive, got 'magic'"),
@@ -186,7 +186,9 @@ def test_configs_built_in_python_are_checked_against_their_declared_ranges():
     naming its flag (``schema.check_fields``, which every task's ``check_data_config`` calls), before
     reading any file."""
     from rnnkit.schema import check_fields
-    from rnnkit.tasks.configs import ClassifyDataConfig, ForecastDataConfig, TranslateDataConfig
+    from rnnkit.tasks.classify.config import ClassifyDataConfig
+    from rnnkit.tasks.configs import TranslateDataConfig
+    from rnnkit.tasks.forecast.config import ForecastDataConfig
     from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig
     from rnnkit.tasks.tag.task import train_tagger
 

@@ -28,7 +28,6 @@ from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
 COMMAND_MODULES = [
     "rnnkit.lab.cli",
     "rnnkit.scratch.cli",
-    "rnnkit.tasks.forecast.cli",
     "rnnkit.tasks.translate.cli",
     "rnnkit.tasks.caption.cli",
     "rnnkit.tasks.tag.cli",
@@ -37,7 +36,7 @@ COMMAND_MODULES = [
 
 
 #: Tasks whose commands are generated from their declaration (``rnnkit.tasks.<name>.task.TASK``).
-TASK_COMMANDS = ["classify"]
+TASK_COMMANDS = ["classify", "forecast"]
 
 
 def cmd_train(args) -> int:

@@ -6,7 +6,7 @@ trainer fits them:
 - ``WindowMLP``: a feed-forward net on a sliding window of a series.
 - ``WindowConv``: 1-D convolutions over time on the same window.
 
-(The naive and seasonal-naive forecasts need no training: ``rnnkit.tasks.forecast.task``.)
+(The naive and seasonal-naive forecasts need no training: ``rnnkit.tasks.forecast.scores``.)
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rnnkit.errors import RnnkitError
 from rnnkit.models.classifier import classification_loss
 from rnnkit.models.forecaster import forecast_loss
 
@@ -63,10 +62,7 @@ class WindowConv(nn.Module):
 
     def __init__(self, window: int, outputs: int, channels: int = 32, layers: int = 2, kernel: int = 3,
                  dropout: float = 0.0):
-        super().__init__()
-        if window - layers * (kernel - 1) < 1:
-            raise RnnkitError(f"--window {window} is too short for {layers} convolution(s) of --kernel {kernel}; "
-                              f"use a window of at least {layers * (kernel - 1) + 1}")
+        super().__init__()  # window > layers * (kernel - 1): the forecast task checks it
         self.convs = nn.ModuleList(nn.Conv1d(1 if i == 0 else channels, channels, kernel) for i in range(layers))
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(channels * (window - layers * (kernel - 1)), outputs)

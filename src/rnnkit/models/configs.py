@@ -11,23 +11,6 @@ from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, 
 
 
 @dataclass
-class ForecasterConfig:
-    model: str = opt("rnn", "rnn, or a baseline: mlp (feed-forward net on the sliding window), conv (1-D convolution)",
-                     choices=("rnn", "mlp", "conv"))
-    mode: str = opt("many-to-one", "many-to-one (one forecast per window) or many-to-many (a forecast at every step; rnn)",
-                    choices=("many-to-one", "many-to-many"))
-    cell: str = opt("lstm", "recurrent cell (see `rnnkit cells`)", choices=CELL_NAMES)
-    hidden: int = opt(64, "hidden units per layer (rnn, mlp) or channels (conv)", low=1)
-    layers: int = opt(1, "stacked layers (recurrent, dense or convolutional)", low=1)
-    kernel: int = opt(3, "kernel size of the conv baseline", low=1)
-    dropout: float = opt(0.0, "dropout between layers and before the output layer", **DROPOUT)
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
-                    choices=INIT_NAMES)
-    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
-
-
-@dataclass
 class Seq2SeqConfig:
     cell: str = opt("lstm", "recurrent cell of the encoder and the decoder (see `rnnkit cells`)",
                     choices=CELL_NAMES)

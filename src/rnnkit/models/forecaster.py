@@ -15,12 +15,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.errors import unknown_choice
 from rnnkit.layers import build_rnn
-from rnnkit.models.configs import ForecasterConfig
-
-FORECASTERS = ("rnn", "mlp", "conv")
-MODES = ("many-to-one", "many-to-many")
+from rnnkit.models.forecaster_config import FORECASTERS, ForecasterConfig
 
 
 def forecast_loss(preds: torch.Tensor, targets: torch.Tensor | None):
@@ -33,12 +30,9 @@ class RNNForecaster(nn.Module):
 
     def __init__(self, outputs: int, config: ForecasterConfig):
         super().__init__()
-        c = self.config = config
-        if c.mode not in MODES:
-            raise unknown_choice("mode", c.mode, MODES)
-        self.rnn = build_rnn(c.cell, 1, c.hidden, num_layers=c.layers, dropout=c.dropout, engine=c.engine,
-                             init=c.init, forget_bias=c.forget_bias)
-        self.drop = nn.Dropout(c.dropout)
+        c = self.config = config  # valid: checked where it entered (the flags, check_fields, a checkpoint)
+        self.rnn = build_rnn(c.rnn, 1)  # (B, W, 1) -> (B, W, H)
+        self.drop = nn.Dropout(c.rnn.dropout)
         self.head = nn.Linear(self.rnn.output_size, outputs)
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor | None = None, state=None):
@@ -50,19 +44,15 @@ class RNNForecaster(nn.Module):
 
 
 def build_forecaster(window: int, outputs: int, config: ForecasterConfig) -> nn.Module:
-    """The model ``config.model`` names, reading windows of ``window`` values and forecasting ``outputs``."""
-    c = config
-    for name, value in (("--hidden", c.hidden), ("--layers", c.layers), ("--kernel", c.kernel)):
-        if value < 1:
-            raise RnnkitError(f"{name} must be a positive integer, got {value}")
-    if c.model != "rnn" and c.mode != "many-to-one":
-        raise RnnkitError(f"--mode {c.mode} needs --model rnn; the {c.model} baseline forecasts once per window")
+    """The model ``config.model`` names, reading windows of ``window`` values and forecasting ``outputs``
+    (the baselines take their width, depth and dropout from ``config.rnn``)."""
+    c, r = config, config.rnn
     if c.model == "rnn":
         return RNNForecaster(outputs, c)
     from rnnkit.models.baselines import WindowConv, WindowMLP
 
     if c.model == "mlp":
-        return WindowMLP(window, outputs, c.hidden, c.layers, c.dropout)
+        return WindowMLP(window, outputs, r.hidden, r.layers, r.dropout)
     if c.model == "conv":
-        return WindowConv(window, outputs, c.hidden, c.layers, c.kernel, c.dropout)
+        return WindowConv(window, outputs, r.hidden, r.layers, c.kernel, r.dropout)
     raise unknown_choice("forecaster model", c.model, FORECASTERS)

@@ -77,7 +77,8 @@ def cmd_eval(name: str, args) -> int:
     if getattr(args, "json", None):
         from rnnkit.train.files import write_text
 
-        write_text(args.json, json.dumps({"checkpoint": args.checkpoint, **scores}, indent=2))
+        named = {"checkpoint": args.checkpoint} if task.json_checkpoint else {}
+        write_text(args.json, json.dumps({**named, **scores}, indent=2))
     return 0
 
 

@@ -202,7 +202,7 @@ def train(task: Task, configs: dict, log=print) -> dict:
     try:
         torch.manual_seed(flags.seed)
         saved = task_meta(task, load_checkpoint(run_dir / "checkpoint")[1]) if flags.resume else None
-        p = task.prepare(configs, saved, log)
+        p = task.prepare(configs, saved, log, **({"run_dir": run_dir} if task.run_files else {}))
         train_config = make_train_config(flags, p.steps_per_epoch, getattr(configs["data"], "epochs", 0.0))
         model = build_within_memory(lambda: task.build(configs, p.vocabs), device, activations=p.activations)
     except BaseException:

@@ -55,6 +55,9 @@ class Task:
     words for errors ("a text classifier"); ``rescore_best``: reload ``best/`` before ``report``;
     ``hint(configs) -> str``: the flags the printed ``eval`` command needs beyond ``--checkpoint``;
     ``migrate(meta) -> meta``: an older checkpoint's ``config.json`` in the current layout.
+    ``json_checkpoint``: ``eval``'s ``--json`` file names the checkpoint (False: the scores alone, as
+    forecast's always were). ``run_files``: ``prepare`` also gets ``run_dir=``, the run folder (locked),
+    for a task that keeps files there (translate's split, written once and read again on resume).
 
     ``task.py`` imports no torch at module level (the parsers of every command are built from the
     declarations, and ``rnnkit scratch`` runs without torch): the functions import what they use.
@@ -81,6 +84,8 @@ class Task:
     prefix: str | None = None
     hint: Callable | None = None
     migrate: Callable | None = None
+    json_checkpoint: bool = True
+    run_files: bool = False
 
     @property
     def checkpoint_task(self) -> str:

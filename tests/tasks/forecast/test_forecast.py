@@ -10,9 +10,13 @@ import torch
 from conftest import SHARED_DATA
 from rnnkit.data.series import Scaler, make_windows, read_series, split_series
 from rnnkit.errors import RnnkitError
-from rnnkit.models.forecaster import ForecasterConfig, build_forecaster
-from rnnkit.tasks.forecast.task import (ForecastDataConfig, Setup, WindowBatches, errors, forecast, hold_out_scores,
-                                   naive, seasonal_naive)
+from rnnkit.models.forecaster import build_forecaster
+from rnnkit.models.forecaster_config import ForecasterConfig
+from rnnkit.schema import from_flat
+from rnnkit.tasks.batches import ShuffledBatches
+from rnnkit.tasks.forecast.config import ForecastDataConfig
+from rnnkit.tasks.forecast.data import Setup, Windows
+from rnnkit.tasks.forecast.scores import errors, forecast, hold_out_scores, naive, seasonal_naive
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -88,7 +92,7 @@ def noisy_sine(n=400, period=20, noise=0.1, seed=0):
 def train_quick(model, s: Setup, steps, lr=0.01):
     many = getattr(model, "config", None) is not None and model.config.mode == "many-to-many"
     x, y = s.windows(s.d.window, s.split.val_start - s.outputs, many)
-    data = WindowBatches(x, y, 32, seed=0)
+    data = ShuffledBatches(Windows(x, y), 32, seed=0)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     for step in range(steps):
         inputs, targets, _ = data.batch(step)
@@ -106,7 +110,7 @@ def test_forecasters_beat_naive_on_a_noisy_sine(tmp_path, model, mode, strategy)
     torch.manual_seed(0)
     d = ForecastDataConfig(data="s", window=20, horizon=5, strategy=strategy, season=7)  # a wrong season on purpose
     s = Setup(read_series(write_csv(tmp_path / "s.csv", noisy_sine())), d)
-    m = build_forecaster(20, s.outputs, ForecasterConfig(model=model, mode=mode, hidden=32, cell="gru"))
+    m = build_forecaster(20, s.outputs, from_flat(ForecasterConfig, dict(model=model, mode=mode, hidden=32, cell="gru")))
     scores, arrays = hold_out_scores(train_quick(m, s, 300), s)
     assert arrays["model"].shape == arrays["truth"].shape == (len(s.test_origins()), 5)
     assert scores["model"]["mae"] < 0.5 * scores["naive"]["mae"], scores
