@@ -31,12 +31,11 @@ COMMAND_MODULES = [
     "rnnkit.tasks.translate.cli",
     "rnnkit.tasks.caption.cli",
     "rnnkit.tasks.tag.cli",
-    "rnnkit.tasks.speech.cli",
 ]
 
 
 #: Tasks whose commands are generated from their declaration (``rnnkit.tasks.<name>.task.TASK``).
-TASK_COMMANDS = ["classify", "forecast"]
+TASK_COMMANDS = ["classify", "forecast", "speech"]
 
 
 def cmd_train(args) -> int:

@@ -24,7 +24,8 @@ class Prepared:
     ``evaluate(model) -> {"val_loss": ..., ...}``; ``report(model, summary) -> str``: the final line(s),
     after the best checkpoint is reloaded (it may add scores to ``summary``); ``lines``: what the data
     is, logged before training; ``activations``: floats of activations per step, for the memory check;
-    ``on_evaluate(model, step) -> str``: text shown with each evaluation (a sample).
+    ``on_evaluate(model, step) -> str``: text shown with each evaluation (a sample); ``model_note``: text
+    appended to the model line (``Task.describe``) where it names what the data sets (steps per epoch).
     """
 
     batches: object
@@ -36,6 +37,7 @@ class Prepared:
     lines: list = field(default_factory=list)
     activations: int = 0
     on_evaluate: Callable | None = None
+    model_note: str = ""
 
 
 @dataclass(frozen=True)
