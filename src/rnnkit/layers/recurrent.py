@@ -9,6 +9,7 @@ from rnnkit.cells.base import RecurrentCell
 from rnnkit.cells.min_rnn import ScanCell
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers.cpu_engine import cpu_step, run_cpu
+from rnnkit.layers.linear_sweep import sweep_cell, sweeps
 from rnnkit.layers.fused_engine import (MODES, choose_gpu_engine, fused_spec, persistent_fits, run_fused, triton_available,
                                        triton_runs_on)
 from rnnkit.layers.state import map_state, reverse_padded
@@ -144,12 +145,13 @@ class Recurrent(nn.Module):
 
     @staticmethod
     def run_scan(cell: ScanCell, x: torch.Tensor, state, lengths: torch.Tensor | None):
-        """The parallel engine: every step at once, ``h = cell.parallel(x, h_0)``.
+        """The parallel engine: every step at once, ``h = cell.parallel(x, h_0)`` (on a CPU, from B*H = 128,
+        the same coefficients in the linear domain and one sweep: ``linear_sweep.sweep_cell``).
 
         A row's steps past its length do not change its earlier ones (the recurrence is causal), so the
         padding is scanned like the rest; the final state is taken at each row's last valid step.
         """
-        h = cell.parallel(x, state)  # (B, T, H)
+        h = sweep_cell(cell, x, state) if sweeps(cell, x) else cell.parallel(x, state)  # (B, T, H)
         if lengths is None:
             return h, h[:, -1]
         last = (lengths.to(x.device) - 1).view(-1, 1, 1).expand(-1, 1, h.shape[2])  # (B, 1, H)

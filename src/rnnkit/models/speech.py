@@ -4,7 +4,8 @@
       isolated words (many-to-one):  pooling over time (B, H') -> dropout -> Dense (B, C): the word
       connected words (CTC):         Dense at every frame (B, T', C + 1) -> log-softmax, blank = 0
 
-The RNN is ``build_rnn`` (bidirectional by default), so a standard cell runs on torch's fused kernel.
+The RNN is ``build_rnn`` of the config's ``RNNConfig`` (bidirectional by default), so a standard cell runs
+on torch's fused kernel.
 The CTC model is trained with ``torch.nn.functional.ctc_loss``, which sums over every alignment of
 the label sequence with the frames; ``rnnkit.decoding.ctc`` decodes its outputs.
 """
@@ -15,19 +16,22 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rnnkit.errors import RnnkitError
+from rnnkit.data.batching import length_mask
 from rnnkit.layers import build_rnn
-from rnnkit.models.classifier import POOLINGS, pool
+from rnnkit.models.classifier import pool
+from rnnkit.models.speech_config import SpeechModelConfig
 
 BLANK = 0  # the CTC blank; label c is output c + 1
 
 
 def stack_frames(x: torch.Tensor, lengths: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``(B, T, F)`` -> ``(B, ceil(T / k), k F)``: each output frame is k consecutive input frames side by
-    side (the last one zero-padded), so the RNN runs k times fewer steps."""
+    side, so the RNN runs k times fewer steps. The frames past each row's length are zeroed first: a row's
+    last output frame holds zeros after its last frame, whatever its padding held."""
     if k == 1:
         return x, lengths
     B, T, F_ = x.shape
+    x = torch.where(length_mask(lengths.to(x.device), T).unsqueeze(-1), x, 0.0)  # (B, T, F), padding zeroed
     x = F.pad(x, (0, 0, 0, (-T) % k))  # (B, k ceil(T/k), F)
     return x.reshape(B, -1, k * F_), (lengths + k - 1) // k
 
@@ -35,18 +39,10 @@ def stack_frames(x: torch.Tensor, lengths: torch.Tensor, k: int) -> tuple[torch.
 class SpeechEncoder(nn.Module):
     """``(frames (B, T, F), lengths (B,)) -> (outputs (B, T', H'), lengths' (B,))``."""
 
-    def __init__(self, features: int, cell: str = "gru", hidden: int = 128, layers: int = 2,
-                 bidirectional: bool = True, dropout: float = 0.0, stack: int = 1, engine: str = "auto",
-                 init: str = "default", forget_bias: float = 1.0):
-        super().__init__()
-        for name, value in (("--hidden", hidden), ("--layers", layers), ("--stack", stack)):
-            if value < 1:
-                raise RnnkitError(f"{name} must be a positive integer, got {value}")
-        if not 0 <= dropout < 1:
-            raise RnnkitError(f"--dropout must be in [0, 1), got {dropout}")
-        self.stack, self.bidirectional = stack, bidirectional
-        self.rnn = build_rnn(cell, stack * features, hidden, num_layers=layers, bidirectional=bidirectional,
-                             dropout=dropout, engine=engine, init=init, forget_bias=forget_bias)
+    def __init__(self, features: int, config: SpeechModelConfig):
+        super().__init__()  # config is valid: checked where it entered (the flags, check_fields, a checkpoint)
+        self.stack, self.bidirectional = config.stack, config.rnn.bidirectional
+        self.rnn = build_rnn(config.rnn, config.stack * features)
         self.output_size = self.rnn.output_size
 
     def forward(self, frames: torch.Tensor, lengths: torch.Tensor):
@@ -58,14 +54,11 @@ class SpeechEncoder(nn.Module):
 class WordClassifier(nn.Module):
     """Isolated words: ``forward((frames, lengths), labels (B,) = None) -> (logits (B, C), loss, None)``."""
 
-    def __init__(self, features: int, num_classes: int, pooling: str = "mean", head_dropout: float = 0.0,
-                 **encoder):
+    def __init__(self, features: int, num_classes: int, config: SpeechModelConfig):
         super().__init__()
-        if pooling not in POOLINGS:
-            raise RnnkitError(f"unknown pooling {pooling!r}; choose one of: {', '.join(POOLINGS)}")
-        self.pooling = pooling
-        self.encoder = SpeechEncoder(features, **encoder)
-        self.drop = nn.Dropout(head_dropout)
+        self.pooling = config.pooling
+        self.encoder = SpeechEncoder(features, config)
+        self.drop = nn.Dropout(config.head_dropout)
         self.head = nn.Linear(self.encoder.output_size, num_classes)
 
     def forward(self, inputs, targets: torch.Tensor | None = None, state=None):
@@ -83,11 +76,10 @@ class CTCRecognizer(nn.Module):
 
     loss = mean over the batch of -log p(y | x) / |y| (``ctc_loss``'s ``mean`` reduction)."""
 
-    def __init__(self, features: int, num_classes: int, head_dropout: float = 0.0, **encoder):
+    def __init__(self, features: int, num_classes: int, config: SpeechModelConfig):
         super().__init__()
-        encoder.pop("pooling", None)
-        self.encoder = SpeechEncoder(features, **encoder)
-        self.drop = nn.Dropout(head_dropout)
+        self.encoder = SpeechEncoder(features, config)  # config.pooling: not used (an output per frame)
+        self.drop = nn.Dropout(config.head_dropout)
         self.head = nn.Linear(self.encoder.output_size, num_classes + 1)
 
     def forward(self, inputs, targets=None, state=None):

@@ -215,7 +215,7 @@ def train(task: Task, configs: dict, log=print) -> dict:
         log(f"resuming {run_dir} at step {trainer.step}")
     for line in p.lines:
         log(line)
-    log(task.describe(model, configs, trainer.device))
+    log(task.describe(model, configs, trainer.device) + p.model_note)
     summary = trainer.fit()
     summary["run_dir"] = str(run_dir)
     if task.rescore_best:

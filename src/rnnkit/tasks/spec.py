@@ -24,7 +24,8 @@ class Prepared:
     ``evaluate(model) -> {"val_loss": ..., ...}``; ``report(model, summary) -> str``: the final line(s),
     after the best checkpoint is reloaded (it may add scores to ``summary``); ``lines``: what the data
     is, logged before training; ``activations``: floats of activations per step, for the memory check;
-    ``on_evaluate(model, step) -> str``: text shown with each evaluation (a sample).
+    ``on_evaluate(model, step) -> str``: text shown with each evaluation (a sample); ``model_note``: text
+    appended to the model line (``Task.describe``) where it names what the data sets (steps per epoch).
     """
 
     batches: object
@@ -36,6 +37,7 @@ class Prepared:
     lines: list = field(default_factory=list)
     activations: int = 0
     on_evaluate: Callable | None = None
+    model_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,7 @@ class Task:
     beyond ``train`` and ``eval``. ``kind``: the checkpoint's ``task`` field; ``what``: the model in
     words for errors ("a text classifier"); ``rescore_best``: reload ``best/`` before ``report``;
     ``hint(configs) -> str``: the flags the printed ``eval`` command needs beyond ``--checkpoint``;
-    ``migrate(meta) -> meta``: an older checkpoint's ``config.json`` in the current layout. ``ensemble``:
-    the help of an ``eval`` whose ``--checkpoint`` may be given again (an ensemble): ``evaluate`` then gets
-    a list of ``Loaded``, one per checkpoint, and ``--json`` names them as ``checkpoints``.
+    ``migrate(meta) -> meta``: an older checkpoint's ``config.json`` in the current layout.
     ``json_checkpoint``: ``eval``'s ``--json`` file names the checkpoint (False: the scores alone, as
     forecast's always were). ``run_files``: ``prepare`` also gets ``run_dir=``, the run folder (locked),
     for a task that keeps files there (translate's split, written once and read again on resume).
@@ -86,7 +86,6 @@ class Task:
     prefix: str | None = None
     hint: Callable | None = None
     migrate: Callable | None = None
-    ensemble: str | None = None
     json_checkpoint: bool = True
     run_files: bool = False
 

@@ -15,6 +15,8 @@ from conftest import SHARED_DATA, one_line_error
 from rnnkit.cli import main
 from rnnkit.errors import RnnkitError
 from rnnkit.models.speech import CTCRecognizer, WordClassifier, stack_frames
+from rnnkit.models.speech_config import SpeechModelConfig
+from rnnkit.schema import from_flat
 from rnnkit.tasks.speech.fsdd import ConnectedDigits, list_recordings, split_recordings
 from rnnkit.tasks.speech.scores import align, sequence_scores, word_scores
 
@@ -97,15 +99,38 @@ def test_models_shapes_and_engine():
     x, lengths = torch.randn(3, 11, 4), torch.tensor([11, 7, 1])
     y, n = stack_frames(x, lengths, 3)
     assert y.shape == (3, 4, 12) and n.tolist() == [4, 3, 1] and torch.equal(y[0, 0], x[0, :3].flatten())
-    clf = WordClassifier(4, 10, cell="gru", hidden=8, layers=2, stack=2)
+    clf = WordClassifier(4, 10, from_flat(SpeechModelConfig, dict(cell="gru", hidden=8, layers=2, stack=2)))
     assert clf.encoder.rnn.layers[0].engine_used == "torch"  # the fused kernel
     logits, loss, _ = clf((x, lengths), torch.tensor([1, 2, 3]))
     assert logits.shape == (3, 10) and torch.isfinite(loss)
-    ctc = CTCRecognizer(4, 10, cell="lstm", hidden=8, layers=1, stack=2)
+    ctc = CTCRecognizer(4, 10, from_flat(SpeechModelConfig, dict(cell="lstm", hidden=8, layers=1, stack=2)))
     (log_probs, out_lengths), loss, _ = ctc((x, lengths), (torch.tensor([[1, 2], [3, 0], [5, 0]]), torch.tensor([2, 1, 1])))
     assert log_probs.shape == (3, 6, 11) and out_lengths.tolist() == [6, 4, 1] and torch.isfinite(loss)
     assert torch.allclose(log_probs.exp().sum(-1), torch.ones(3, 6))
     loss.backward()
+
+
+@pytest.mark.parametrize("model", [WordClassifier, CTCRecognizer])
+@pytest.mark.parametrize("k", [2, 3])
+def test_stacked_frames_ignore_padding(model, k):
+    """With --stack k > 1 a row's output is the same alone and padded beside a longer row, whatever its
+    padding holds: the frames past its length are zeroed before k frames are stacked."""
+    torch.manual_seed(0)
+    net = model(4, 10, from_flat(SpeechModelConfig, dict(cell="gru", hidden=8, layers=1, stack=k,
+                                                          dropout=0.0, head_dropout=0.0))).eval()
+    short, long = torch.randn(1, 7, 4), torch.randn(1, 12, 4)
+    padded = torch.cat([torch.cat([short, torch.full((1, 5, 4), 7.0)], 1), long])  # (2, 12, 4), padding 7.0
+    with torch.no_grad():
+        alone, _, _ = net((short, torch.tensor([7])))
+        beside, _, _ = net((padded, torch.tensor([7, 12])))
+    if model is CTCRecognizer:
+        (alone, n), (beside, _) = alone, beside
+        alone, beside = alone[0, : int(n[0])], beside[0, : int(n[0])]
+    else:
+        alone, beside = alone[0], beside[0]
+    assert torch.allclose(alone, beside, atol=1e-6), (alone - beside).abs().max()
+    y, _ = stack_frames(padded, torch.tensor([7, 12]), k)
+    assert torch.equal(y[0], stack_frames(torch.cat([short, torch.zeros(1, 5, 4)], 1), torch.tensor([7]), k)[0][0])
 
 
 TINY = ["--threads", "1", "--hidden", "24", "--layers", "1", "--log-every", "10", "--val-fraction", "0.2",

@@ -1,41 +1,29 @@
-"""Configuration of ``rnnkit speech``: model, data and training settings, one CLI flag per field
-(``rnnkit speech train --help``), each with its valid range. Pure Python, no torch, so building the CLI's
-parsers never loads torch."""
+"""The speech task's settings: its data config, its training defaults (the model's are
+``rnnkit.models.speech_config``). Pure Python, no torch, so building the CLI's parsers never loads torch."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from rnnkit.tasks.configs import training_flags
-from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, FRACTION, INIT_NAMES, opt
+import rnnkit
+from rnnkit.train.config import FRACTION, opt, training_flags
 
 TASKS = ("isolated", "connected")
-
-
-@dataclass
-class SpeechModelConfig:
-    cell: str = opt("gru", "recurrent cell (see `rnnkit cells`); gru, lstm and elman run on torch's fused kernel",
-                    choices=CELL_NAMES)
-    hidden: int = opt(128, "hidden units per layer and direction", low=1)
-    layers: int = opt(2, "stacked recurrent layers", low=1)
-    bidirectional: bool = opt(True, "read the frames in both directions")
-    stack: int = opt(2, "feed the RNN k adjacent frames side by side (k times fewer steps: 20 ms per step for k = 2)",
-                     low=1)
-    pooling: str = opt("mean", "isolated digits: outputs -> one vector by mean, max or last (ignored by CTC)",
-                       choices=("mean", "max", "last"))
-    dropout: float = opt(0.1, "dropout between recurrent layers", **DROPOUT)
-    head_dropout: float = opt(0.1, "dropout before the output layer", **DROPOUT)
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
-                    choices=INIT_NAMES)
-    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
+#: The FSDD folder when --data is not given: ``$RNNKIT_DATA/fsdd`` if RNNKIT_DATA is set, else
+#: ``shared/data/fsdd`` beside the repository's root (``../shared/data/fsdd`` from the root), from any folder.
+DEFAULT_FSDD = (os.path.join(os.path.abspath(os.environ["RNNKIT_DATA"]), "fsdd") if os.environ.get("RNNKIT_DATA")
+                else os.path.abspath(os.path.join(os.path.dirname(rnnkit.__file__), "..", "..", "..", "shared",
+                                                  "data", "fsdd")))
 
 
 @dataclass
 class SpeechDataConfig:
     task: str = opt("isolated", "isolated (one digit per recording) or connected (2-7 digits per utterance, CTC)",
                     choices=TASKS)
-    data: str = opt("../shared/data/fsdd", "the FSDD folder (recordings/{digit}_{speaker}_{take}.wav, 8 kHz mono)")
+    data: str = opt(DEFAULT_FSDD, "the FSDD folder (recordings/{digit}_{speaker}_{take}.wav, 8 kHz mono) (default: "
+                    "$RNNKIT_DATA/fsdd if RNNKIT_DATA is set, else shared/data/fsdd beside the repository's root, "
+                    "../shared/data/fsdd from it)")
     holdout: str = opt("", "test on this speaker, train on the others (speaker-independent); empty: the official "
                        "split, takes 0-4 of every speaker and digit")
     val_fraction: float = opt(0.1, "fraction of the training recordings held out for validation and early stopping",

@@ -1,18 +1,37 @@
-"""Features computed once per run and kept as tensors, batched for the trainer.
+"""The speech task's data: the splits' features, computed once per run and kept as tensors, batched for
+the trainer; a recogniser's predictions and scores over a whole split.
 
     recording or utterance --FrontEnd--> (T, F) --cmvn--> cached; a batch pads them to (b, T_max, F)
 
 Targets: a digit per example (isolated, ``(b,)``) or a digit sequence (connected, padded ``(b, L)``
-with its lengths). SpecAugment masks training batches with a generator seeded by the step, so a
-resumed run sees the same masks.
+with its lengths). SpecAugment masks training batches with the step's generator, so a resumed run sees
+the same masks.
 """
 
 from __future__ import annotations
 
+import time
+from typing import NamedTuple
+
 import torch
 
-from rnnkit.data.audio import FeatureSpec, FrontEnd, cmvn, spec_augment
-from rnnkit.tasks.supervised import EpochSampler
+from rnnkit.data.audio import FeatureSpec, FrontEnd, cmvn, read_wav, spec_augment
+from rnnkit.decoding.ctc import ctc_beam_decode
+from rnnkit.tasks.speech.fsdd import RATE, ConnectedDigits, list_recordings, split_recordings
+from rnnkit.tasks.speech.scores import sequence_scores, word_scores
+
+TEST_SEED, VAL_SEED, TRAIN_SEED = 1_000_000, 2_000_000, 3_000_000  # + --split-seed: disjoint utterance streams
+
+
+class FrameBatch(NamedTuple):
+    """Feature frames ``(b, T, F)`` (zero past each row's length) and each row's length ``(b,)``."""
+
+    frames: torch.Tensor
+    lengths: torch.Tensor
+
+    @property
+    def tokens(self) -> int:
+        return int(self.lengths.sum())
 
 
 def feature_spec(data_config) -> FeatureSpec:
@@ -25,26 +44,27 @@ def features_of(front_end: FrontEnd, samples: torch.Tensor) -> torch.Tensor:
 
 
 class Frames:
-    """Cached features and labels: ``batch(indices) -> ((x (b, T, F), lengths (b,)), targets)``."""
+    """Cached features and labels: ``batch(indices, generator) -> (FrameBatch, targets)``; with ``augment``
+    (SpecAugment's settings) a batch given a generator is masked with it."""
 
-    def __init__(self, features: list[torch.Tensor], labels: list, connected: bool):
-        self.features, self.labels, self.connected = features, labels, connected
+    def __init__(self, features: list[torch.Tensor], labels: list, connected: bool, augment: dict | None = None):
+        self.features, self.labels, self.connected, self.augment = features, labels, connected, augment
         self.lengths = torch.tensor([len(f) for f in features], dtype=torch.long)
 
     def __len__(self) -> int:
         return len(self.features)
 
-    def batch(self, indices, augment=None):
+    def batch(self, indices, generator: torch.Generator | None = None):
         feats = [self.features[i] for i in indices]
-        if augment is not None:
-            feats = [augment(f) for f in feats]
+        if self.augment and generator is not None:
+            feats = [spec_augment(f, generator=generator, **self.augment) for f in feats]
         x = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)  # (b, T, F)
         lengths = self.lengths[torch.as_tensor(list(indices), dtype=torch.long)]
         if not self.connected:
-            return (x, lengths), torch.tensor([self.labels[i] for i in indices], dtype=torch.long)
+            return FrameBatch(x, lengths), torch.tensor([self.labels[i] for i in indices], dtype=torch.long)
         seqs = [torch.tensor(self.labels[i], dtype=torch.long) for i in indices]
         labels = torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True)  # (b, L)
-        return (x, lengths), (labels, torch.tensor([len(s) for s in seqs], dtype=torch.long))
+        return FrameBatch(x, lengths), (labels, torch.tensor([len(s) for s in seqs], dtype=torch.long))
 
     def in_order_of_length(self, batch_size: int):
         """Batches of similar lengths (less padding) for evaluation: ``(indices, batch)`` pairs."""
@@ -54,18 +74,58 @@ class Frames:
             yield chunk, self.batch(chunk)
 
 
-class ShuffledFrames:
-    """The trainer's data: a shuffled pass per epoch, a pure function of the step (``--resume`` is exact)."""
+def spec_augment_settings(d) -> dict | None:
+    """SpecAugment's settings of data config ``d`` (None: off)."""
+    if not d.spec_augment:
+        return None
+    return dict(freq_masks=d.freq_masks, freq_width=d.freq_width, time_masks=d.time_masks, time_width=d.time_width)
 
-    stateful = False
 
-    def __init__(self, data: Frames, batch_size: int, seed: int, augment: dict | None = None):
-        self.data, self.sampler, self.seed, self.augment = data, EpochSampler(len(data), batch_size, seed), seed, augment
+def build_sets(d, which=("train", "val", "test"), log=print) -> dict[str, Frames]:
+    """The cached features of the splits named in ``which`` (the training split masked as ``d`` says)."""
+    start = time.perf_counter()
+    splits = split_recordings(list_recordings(d.data), d.holdout, d.val_fraction, d.split_seed, d.per_digit)
+    front_end = FrontEnd(feature_spec(d))
+    sets = {}
+    for name in which:
+        recs, augment = splits[name], spec_augment_settings(d) if name == "train" else None
+        if d.task == "isolated":
+            feats = [features_of(front_end, read_wav(r.path, RATE)) for r in recs]
+            sets[name] = Frames(feats, [r.digit for r in recs], False, augment)
+            continue
+        n = d.train_utterances if name == "train" else d.test_utterances
+        seed = {"train": TRAIN_SEED, "val": VAL_SEED, "test": TEST_SEED}[name] + d.split_seed
+        source = ConnectedDigits(recs, d.min_digits, d.max_digits, d.silence, d.gain_db)
+        utts = source.utterances(n, seed)
+        sets[name] = Frames([features_of(front_end, u.samples) for u in utts], [u.digits for u in utts], True, augment)
+    sizes = ", ".join(f"{len(s):,} {n}" for n, s in sets.items())
+    log(f"data: {d.task} digits, {sizes} examples ({'speaker ' + d.holdout + ' held out' if d.holdout else 'official split'}"
+        f", {d.features} features); computed in {time.perf_counter() - start:.1f} s")
+    return sets
 
-    def batch(self, step: int):
-        mask = None
-        if self.augment:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + step + 7)
-            mask = lambda f: spec_augment(f, generator=g, **self.augment)
-        inputs, targets = self.data.batch(self.sampler.indices(step).tolist(), mask)
-        return inputs, targets, True
+
+@torch.no_grad()
+def predict(model, data: Frames, batch_size: int = 64, beam: int = 1) -> dict:
+    """Mean loss and the predictions: a digit per example, or a digit sequence decoded with ``beam``
+    (1: greedy CTC; more: prefix beam search)."""
+    model.eval()
+    device = next(model.parameters()).device
+    predictions, total = [None] * len(data), 0.0
+    for chunk, ((x, lengths), targets) in data.in_order_of_length(batch_size):
+        targets = tuple(t.to(device) for t in targets) if data.connected else targets.to(device)
+        outputs, loss, _ = model(FrameBatch(x.to(device), lengths.to(device)), targets)
+        total += float(loss) * len(chunk)
+        if data.connected:
+            log_probs, out_lengths = outputs
+            for i, lp, n in zip(chunk, log_probs.cpu(), out_lengths.tolist()):
+                predictions[i] = [c - 1 for c in ctc_beam_decode(lp[:n], beam)]  # output c + 1 is digit c
+        else:
+            for i, p in zip(chunk, outputs.argmax(-1).tolist()):
+                predictions[i] = p
+    return {"loss": total / max(len(data), 1), "predictions": predictions}
+
+
+def score(model, data: Frames, beam: int = 1) -> dict:
+    p = predict(model, data, beam=beam)
+    s = (sequence_scores if data.connected else word_scores)(data.labels, p["predictions"])
+    return {"loss": p["loss"], **s}
