@@ -21,9 +21,10 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.models.tagger import Tagger
-from rnnkit.tasks.tag.config import TaggerConfig
-from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_tagged
-from rnnkit.tasks.tag.task import scores
+from rnnkit.models.tagger_config import TaggerConfig
+from rnnkit.tasks.batches import AUGMENTATION, ShuffledBatches
+from rnnkit.tasks.tag.data import BucketSampler, Encoded, build_vocabs, encode_tags, read_tagged
+from rnnkit.tasks.tag.predict import scores
 
 UD = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud-english-ewt" / "en_ewt-ud"
 
@@ -36,9 +37,9 @@ class PlainTagger(nn.Module):
         self.embed = nn.Embedding(num_words, c.embedding, padding_idx=0)
         self.char_embed = nn.Embedding(num_chars, c.char_embedding, padding_idx=0)
         self.char_rnn = nn.LSTM(c.char_embedding, c.char_hidden, batch_first=True, bidirectional=True)
-        self.rnn = nn.LSTM(c.embedding + 2 * c.char_hidden, c.hidden, batch_first=True, bidirectional=True)
-        self.drop, self.word_dropout = nn.Dropout(c.dropout), c.word_dropout
-        self.head = nn.Linear(2 * c.hidden, num_tags)
+        self.rnn = nn.LSTM(c.embedding + 2 * c.char_hidden, c.rnn.hidden, batch_first=True, bidirectional=True)
+        self.drop, self.word_dropout = nn.Dropout(c.rnn.dropout), c.word_dropout
+        self.head = nn.Linear(2 * c.rnn.hidden, num_tags)
 
     def emissions(self, inputs):
         words, lengths, chars, char_lengths, slots, _ = inputs  # the shape classes are unused (--shape 0)
@@ -76,7 +77,7 @@ def main() -> None:
     words, chars, tags = build_vocabs(train_s, 1, True)
     encode = lambda s, where: Encoded([x.words for x in s], words, chars, True, 30, encode_tags(s, tags, where))  # noqa: E731
     train, test = encode(train_s, "train"), encode(test_s, "test")
-    batches = BucketBatches(train, 32, seed=0)
+    batches = ShuffledBatches(train, 32, 0, BucketSampler(train.lengths(), 32, 0), offset=AUGMENTATION)
     models = {}
     for name, build in (("rnnkit", lambda: Tagger(len(words), len(chars), tags, config)),
                         ("plain", lambda: PlainTagger(len(words), len(chars), len(tags), config))):
@@ -100,7 +101,7 @@ def main() -> None:
     unseen = [[w == 1 for w in row] for row in test.words]
     result = {"steps": args.steps, "threads": args.threads}
     for name, m in models.items():
-        s = scores(m.model, test, tags, unseen)
+        s = scores([(m.model, test)], tags, unseen)
         result[name] = {"sentences_per_s": m.sentences / m.seconds, "train_seconds": m.seconds, "parameters": m.params,
                         "test_accuracy": s["accuracy"], "test_unseen_accuracy": s["unseen_accuracy"]}
         print(f"{name:>7}: {m.params:,} parameters, {m.sentences / m.seconds:,.1f} sentences/s "

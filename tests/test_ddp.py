@@ -110,14 +110,14 @@ def test_word_weighted_shares_of_translate_and_caption():
 
 def test_token_weighted_share_of_tag():
     """The tagger's loss is a mean over tokens; its character table of distinct words stays whole."""
-    from rnnkit.tasks.tag.data import BucketBatches
+    from rnnkit.tasks.tag.data import Encoded
 
     lengths = torch.tensor([4, 1, 3])
     tags = torch.arange(12).view(3, 4) * (torch.arange(4) < lengths[:, None])  # (b, T), 0 beyond each length
     token_mean = lambda t, n: float(t.sum() / n.sum())
     chars = torch.zeros(7, 5)
     inputs = (tags, lengths, chars, torch.ones(7), tags, tags)  # words, lengths, chars, char lengths, slots, shapes
-    parts = [BucketBatches.share(None, inputs, tags, r, 2) for r in range(2)]
+    parts = [Encoded.share(None, inputs, tags, r, 2) for r in range(2)]
     assert sum(w * token_mean(t, x[1]) for x, t, w in parts) / 2 == pytest.approx(token_mean(tags, lengths))
     assert all(x[2] is chars for x, _, _ in parts)
 

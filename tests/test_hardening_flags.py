@@ -189,11 +189,13 @@ def test_configs_built_in_python_are_checked_against_their_declared_ranges():
     from rnnkit.tasks.classify.config import ClassifyDataConfig
     from rnnkit.tasks.configs import TranslateDataConfig
     from rnnkit.tasks.forecast.config import ForecastDataConfig
-    from rnnkit.tasks.tag.config import TagDataConfig, TaggerConfig
-    from rnnkit.tasks.tag.task import train_tagger
+    from rnnkit.models.tagger_config import TaggerConfig
+    from rnnkit.tasks import runner
+    from rnnkit.tasks.tag.config import TagDataConfig, TagTrainFlags
 
+    configs = {"model": TaggerConfig(), "data": TagDataConfig(train="missing.conll", min_freq=0), "train": TagTrainFlags()}
     with pytest.raises(RnnkitError, match=r"^--min-freq must be an integer >= 1, got 0$"):
-        train_tagger(TaggerConfig(), TagDataConfig(train="missing.conll", min_freq=0), None)
+        runner.train(runner.get_task("tag"), configs)
     cases = [(ClassifyDataConfig(tokens="bytes"), r"--tokens must be one of: char, word, got 'bytes'"),
              (ForecastDataConfig(horizon=0), r"--horizon must be an integer >= 1, got 0"),
              (TranslateDataConfig(eval_bleu=-1), r"--eval-bleu must be an integer >= 0, got -1"),

@@ -30,12 +30,11 @@ COMMAND_MODULES = [
     "rnnkit.scratch.cli",
     "rnnkit.tasks.translate.cli",
     "rnnkit.tasks.caption.cli",
-    "rnnkit.tasks.tag.cli",
 ]
 
 
 #: Tasks whose commands are generated from their declaration (``rnnkit.tasks.<name>.task.TASK``).
-TASK_COMMANDS = ["classify", "forecast", "speech"]
+TASK_COMMANDS = ["classify", "forecast", "speech", "tag"]
 
 
 def cmd_train(args) -> int:

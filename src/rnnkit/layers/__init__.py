@@ -21,8 +21,29 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'rnnkit.layers' has no attribute {name!r}")
 
 
-def build_rnn(
-    cell,
+def build_rnn(cell, input_size: int, *args, **kwargs):
+    """A (possibly deep, possibly bidirectional) RNN of ``num_layers`` layers of cell ``cell``.
+
+    ``cell`` is an ``RNNConfig`` (the whole stack's settings; keyword arguments given beside it replace
+    its fields, as a model that fixes one does: ``build_rnn(config.rnn, E, bidirectional=False)``) or a
+    cell name with the settings as arguments:
+
+    >>> rnn = build_rnn("lstm", 16, 32, num_layers=2, bidirectional=True)
+    >>> outputs, state = rnn(torch.randn(4, 10, 16))   # outputs (4, 10, 64)
+    """
+    from rnnkit.layers.config import RNNConfig
+
+    if isinstance(cell, RNNConfig):
+        c = cell
+        settings = dict(hidden_size=c.hidden, num_layers=c.layers, bidirectional=c.bidirectional, dropout=c.dropout,
+                        residual=c.residual, engine=c.engine, init=c.init, spectral_radius=c.spectral_radius,
+                        forget_bias=c.forget_bias, **c.cell_options())
+        return _build_stack(c.cell, input_size, *args, **{**settings, **kwargs})
+    return _build_stack(cell, input_size, *args, **kwargs)
+
+
+def _build_stack(
+    cell: str,
     input_size: int,
     hidden_size: int | None = None,
     num_layers: int = 1,
@@ -35,30 +56,13 @@ def build_rnn(
     forget_bias: float | None = None,
     **cell_options,
 ):
-    """A (possibly deep, possibly bidirectional) RNN of ``num_layers`` layers of cell ``cell``.
-
-    ``cell`` is an ``RNNConfig`` (the whole stack's settings; keyword arguments given beside it replace
-    its fields, as a model that fixes one does: ``build_rnn(config.rnn, E, bidirectional=False)``) or a
-    cell name with the settings as arguments:
-
-    >>> rnn = build_rnn("lstm", 16, 32, num_layers=2, bidirectional=True)
-    >>> outputs, state = rnn(torch.randn(4, 10, 16))   # outputs (4, 10, 64)
-    """
+    """``build_rnn`` of a cell name, every setting an argument."""
     from rnnkit.cells import init_cell_, make_cell
     from rnnkit.errors import RnnkitError
     from rnnkit.layers.bidirectional import Bidirectional
-    from rnnkit.layers.config import RNNConfig
     from rnnkit.layers.recurrent import Recurrent
     from rnnkit.layers.stacked import Stacked
 
-    if isinstance(cell, RNNConfig):
-        c = cell
-        given = {k: v for k, v in cell_options.items()}
-        args = dict(hidden_size=c.hidden, num_layers=c.layers, bidirectional=c.bidirectional, dropout=c.dropout,
-                    residual=c.residual, engine=c.engine, init=c.init, spectral_radius=c.spectral_radius,
-                    forget_bias=c.forget_bias)
-        args.update({k: given.pop(k) for k in list(given) if k in args})
-        return build_rnn(c.cell, input_size, **args, **{**c.cell_options(), **given})
     if hidden_size is None:
         raise TypeError("build_rnn(cell_name, input_size, hidden_size, ...): hidden_size is required with a cell name")
     if not isinstance(num_layers, int) or num_layers < 1:

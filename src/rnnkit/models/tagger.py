@@ -31,8 +31,8 @@ The character encoder (Plank et al. 2016; Lample et al. 2016) gives words never 
 representation built from their spelling: ``c_w = [h_fwd_last ; h_bwd_first]`` of a BiLSTM over its letters.
 It runs once per distinct word of the batch. The optional shape embedding (``--shape S``, 0: off) reads
 a small class of each word's spelling (``rnnkit.tasks.tag.shape``: Capital, ALLCAPS, digits, @user, URL...),
-so a capitalised name never seen in training is still marked as one. ``config`` is any object with the fields of
-``rnnkit.tasks.tag.config.TaggerConfig`` (the model does not import the task).
+so a capitalised name never seen in training is still marked as one. ``config`` is a ``TaggerConfig``
+(``rnnkit.models.tagger_config``), valid: checked where it entered (the flags, ``check_fields``, a checkpoint).
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ from torch.nn import functional as F
 from rnnkit.data.batching import length_mask
 from rnnkit.errors import RnnkitError
 from rnnkit.layers import build_rnn
+from rnnkit.layers.config import RNNConfig
 from rnnkit.models.attention import Attention
 from rnnkit.models.crf import CRF, at_least_float32, bio_transitions, is_bio
+from rnnkit.models.tagger_config import TaggerConfig
 
 UNK_ID = 1  # the word vocabulary's <unk> (rnnkit.data.text.TokenVocab: 0 pads, 1 is unknown)
 
@@ -56,7 +58,9 @@ class CharEncoder(nn.Module):
     def __init__(self, num_chars: int, embedding: int, hidden: int, engine: str = "auto"):
         super().__init__()
         self.embed = nn.Embedding(num_chars, embedding, padding_idx=0)
-        self.rnn = build_rnn("lstm", embedding, hidden, bidirectional=True, engine=engine)
+        # a fixed one-layer BiLSTM with torch's default biases (no forget-gate bias)
+        self.rnn = build_rnn(RNNConfig(cell="lstm", hidden=hidden, bidirectional=True, engine=engine), embedding,
+                             forget_bias=None)
         self.output_size = 2 * hidden
 
     def forward(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -76,33 +80,21 @@ class Tagger(nn.Module):
     the CRF's summed negative log-likelihood divided by the number of tokens.
     """
 
-    def __init__(self, num_words: int, num_chars: int, tags: list[str], config, num_shapes: int = 0):
+    def __init__(self, num_words: int, num_chars: int, tags: list[str], config: TaggerConfig, num_shapes: int = 0):
         super().__init__()
-        c = self.config = config
-        for name, value in (("--embedding", c.embedding), ("--hidden", c.hidden), ("--layers", c.layers)):
-            if value < 1:
-                raise RnnkitError(f"{name} must be a positive integer, got {value}")
-        if c.shape < 0 or (c.shape > 0 and num_shapes < 2):
-            raise RnnkitError(f"--shape must be 0 (off) or a positive size with at least 2 shape classes, got "
-                              f"{c.shape} with {num_shapes} classes")
-        if not 0 <= c.dropout < 1 or not 0 <= c.word_dropout < 1:
-            raise RnnkitError("--dropout and --word-dropout must be in [0, 1)")
+        c = self.config = config  # valid (--lm-weight with one layer: the task's check)
         self.tags = list(tags)
         self.embed = nn.Embedding(num_words, c.embedding, padding_idx=0)
-        self.chars = CharEncoder(num_chars, c.char_embedding, c.char_hidden, c.engine) if c.chars else None
+        self.chars = CharEncoder(num_chars, c.char_embedding, c.char_hidden, c.rnn.engine) if c.chars else None
         self.shape = nn.Embedding(num_shapes, c.shape, padding_idx=0) if c.shape > 0 else None
         size = c.embedding + (self.chars.output_size if self.chars is not None else 0) + c.shape
-        self.drop = nn.Dropout(c.dropout)
-        self.rnn = build_rnn(c.cell, size, c.hidden, num_layers=c.layers, bidirectional=True, dropout=c.dropout,
-                             engine=c.engine, init=c.init, forget_bias=c.forget_bias)
+        self.drop = nn.Dropout(c.rnn.dropout)
+        self.rnn = build_rnn(c.rnn, size, bidirectional=True)
         states = self.rnn.output_size  # 2H
         self.attention = None if c.attention == "none" else Attention(c.attention, states, states)  # checks the kind
         self.head = nn.Linear(states * (1 if self.attention is None else 2), len(tags))
         self.lm = None
         if c.lm_weight > 0:
-            if c.layers != 1:
-                raise RnnkitError(f"--lm-weight needs --layers 1 (got {c.layers}): with a second layer the forward "
-                                  "states have already read the word they would predict; use --lm-weight 0")
             half = states // 2
             self.lm_classes = min(c.lm_vocab, num_words)  # word ids are ranked by frequency: 0 pads, 1 is <unk>
             self.lm = nn.ModuleList(nn.Sequential(nn.Linear(half, c.lm_hidden), nn.Tanh(),

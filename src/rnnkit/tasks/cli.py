@@ -11,9 +11,14 @@ import json
 from rnnkit.cli_args import add_config_groups, output_file
 
 
-def add_checkpoint_flags(parser, json_help: str = "also write the scores to this JSON file") -> None:
-    """``--checkpoint`` (required), ``--device``, and ``--json`` when ``json_help``: every command that reads a run."""
-    parser.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+def add_checkpoint_flags(parser, json_help: str = "also write the scores to this JSON file",
+                         ensemble: str | None = None) -> None:
+    """``--checkpoint`` (required), ``--device``, and ``--json`` when ``json_help``: every command that reads a run.
+    ``ensemble``: ``--checkpoint`` may be given again (a list), with this help."""
+    if ensemble:
+        parser.add_argument("--checkpoint", required=True, action="append", help=ensemble)
+    else:
+        parser.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     if json_help:
         parser.add_argument("--json", type=output_file, default=None, help=json_help)
@@ -31,7 +36,7 @@ def add_train_parser(sub, task, name: str = "train", **kwargs):
 
 def add_eval_parser(sub, task, name: str = "eval", **kwargs):
     p = sub.add_parser(name, help=kwargs.pop("help", task.eval_help), **kwargs)
-    add_checkpoint_flags(p)
+    add_checkpoint_flags(p, ensemble=task.ensemble)
     if task.eval_arguments is not None:
         task.eval_arguments(p)
     p.set_defaults(func=lambda args: cmd_eval(task.name, args))
@@ -72,12 +77,15 @@ def cmd_eval(name: str, args) -> int:
     from rnnkit.tasks import runner
 
     task = runner.get_task(name)
-    loaded = runner.load(args.checkpoint, args.device, task)
+    if task.ensemble:  # one Loaded per --checkpoint given
+        loaded = [runner.load(path, args.device, task) for path in args.checkpoint]
+    else:
+        loaded = runner.load(args.checkpoint, args.device, task)
     scores = task.evaluate(loaded, args)
     if getattr(args, "json", None):
         from rnnkit.train.files import write_text
 
-        named = {"checkpoint": args.checkpoint} if task.json_checkpoint else {}
+        named = {"checkpoints" if task.ensemble else "checkpoint": args.checkpoint} if task.json_checkpoint else {}
         write_text(args.json, json.dumps({**named, **scores}, indent=2))
     return 0
 

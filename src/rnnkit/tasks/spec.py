@@ -56,7 +56,9 @@ class Task:
     beyond ``train`` and ``eval``. ``kind``: the checkpoint's ``task`` field; ``what``: the model in
     words for errors ("a text classifier"); ``rescore_best``: reload ``best/`` before ``report``;
     ``hint(configs) -> str``: the flags the printed ``eval`` command needs beyond ``--checkpoint``;
-    ``migrate(meta) -> meta``: an older checkpoint's ``config.json`` in the current layout.
+    ``migrate(meta) -> meta``: an older checkpoint's ``config.json`` in the current layout. ``ensemble``:
+    the help of an ``eval`` whose ``--checkpoint`` may be given again (an ensemble): ``evaluate`` then gets
+    a list of ``Loaded``, one per checkpoint, and ``--json`` names them as ``checkpoints``.
     ``json_checkpoint``: ``eval``'s ``--json`` file names the checkpoint (False: the scores alone, as
     forecast's always were). ``run_files``: ``prepare`` also gets ``run_dir=``, the run folder (locked),
     for a task that keeps files there (translate's split, written once and read again on resume).
@@ -86,6 +88,7 @@ class Task:
     prefix: str | None = None
     hint: Callable | None = None
     migrate: Callable | None = None
+    ensemble: str | None = None
     json_checkpoint: bool = True
     run_files: bool = False
 

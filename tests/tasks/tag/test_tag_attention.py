@@ -8,15 +8,16 @@ from conftest import one_line_error
 from rnnkit.cli import main
 from rnnkit.errors import RnnkitError
 from rnnkit.models.tagger import Tagger
-from rnnkit.tasks.tag.config import TaggerConfig
+from rnnkit.models.tagger_config import TaggerConfig
+from rnnkit.schema import from_flat
 from test_tag_language_model import TAGS, batch
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tagger(attention: str) -> Tagger:
-    return Tagger(12, 4, TAGS, TaggerConfig(embedding=4, chars=False, hidden=5, dropout=0.0, crf=True,
-                                             attention=attention)).eval()
+    return Tagger(12, 4, TAGS, from_flat(TaggerConfig, dict(
+        embedding=4, chars=False, hidden=5, dropout=0.0, crf=True, attention=attention))).eval()
 
 
 @pytest.mark.parametrize("attention", ["luong", "bahdanau"])

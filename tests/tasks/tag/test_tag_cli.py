@@ -13,7 +13,8 @@ from safetensors.torch import load_file
 from conftest import one_line_error
 from rnnkit.cli import main
 from rnnkit.models.tagger import Tagger
-from rnnkit.tasks.tag.config import TaggerConfig
+from rnnkit.models.tagger_config import TaggerConfig
+from rnnkit.schema import from_flat, to_flat
 
 FAST = ["--threads", "1", "--log-every", "10", "--embedding", "16", "--char-embedding", "8", "--char-hidden", "8",
         "--hidden", "16", "--dropout", "0", "--batch-size", "16", "--lr", "0.02"]
@@ -117,7 +118,7 @@ def test_shape_embedding_is_trained_saved_and_reloaded(tmp_path, pos, capsys):
     the same emissions, and a checkpoint made with other classes is refused in one line."""
     from rnnkit.tasks.tag.data import Encoded
     from rnnkit.tasks.tag.shape import SHAPES
-    from rnnkit.tasks.tag.task import load_tagger
+    from rnnkit.tasks.runner import load
 
     train, dev = pos
     out = tmp_path / "shape"
@@ -131,7 +132,8 @@ def test_shape_embedding_is_trained_saved_and_reloaded(tmp_path, pos, capsys):
     assert weights["shape.weight"].shape == (len(SHAPES), 4) and weights["shape.weight"][0].abs().sum() == 0
     meta = json.loads((out / "best" / "config.json").read_text())
     assert meta["shapes"] == list(SHAPES) and meta["configs"]["model"]["shape"] == 4
-    model, words, chars, _ = load_tagger(out / "best")
+    run = load(out / "best", "cpu", "tag")
+    model, words, chars = run.model, run.vocabs["words"], run.vocabs["chars"]
     assert torch.equal(model.shape.weight, weights["shape.weight"])
     data = Encoded([["The", "CAT", "sees", "@dog", "42"]], words, chars, True, 30)
     inputs, _ = data.batch([0])
@@ -151,9 +153,10 @@ def test_tagger_engines_agree_and_crf_loss_has_gradients():
     """The fused torch engine and the readable loop give the same emissions with the same weights."""
     torch.manual_seed(0)
     tags = ["B-x", "I-x", "O"]
-    config = TaggerConfig(embedding=6, char_embedding=4, char_hidden=3, hidden=5, layers=2, dropout=0.0, crf=True)
+    config = from_flat(TaggerConfig, dict(embedding=6, char_embedding=4, char_hidden=3, hidden=5, layers=2, dropout=0.0,
+                                          crf=True))
     fast = Tagger(20, 10, tags, config).eval()
-    slow = Tagger(20, 10, tags, TaggerConfig(**{**vars(config), "engine": "loop"})).eval()
+    slow = Tagger(20, 10, tags, from_flat(TaggerConfig, {**to_flat(config), "engine": "loop"})).eval()
     slow.load_state_dict(fast.state_dict())
     assert fast.rnn.layers[0].engine_used == "torch" and slow.rnn.layers[0].engine_used == "loop"
     words = torch.tensor([[3, 4, 5, 6], [7, 8, 0, 0]])

@@ -8,7 +8,10 @@ import torch
 
 from conftest import SHARED_DATA
 from rnnkit.errors import RnnkitError
-from rnnkit.tasks.tag.data import BucketBatches, Encoded, build_vocabs, encode_tags, read_plain, read_tagged
+from rnnkit.schema import check_fields
+from rnnkit.tasks.batches import AUGMENTATION, ShuffledBatches
+from rnnkit.tasks.tag.config import TagDataConfig
+from rnnkit.tasks.tag.data import BucketSampler, Encoded, build_vocabs, encode_tags, read_plain, read_tagged
 from rnnkit.tasks.tag.metrics import entities, entity_scores, most_frequent_tag, token_accuracy
 from rnnkit.tasks.tag.shape import SHAPES, word_shape
 
@@ -88,30 +91,35 @@ def test_case_augmentation_reads_chosen_sentences_in_lowercase(lowercase):
     tagged = [type("S", (), {"words": s, "tags": ["X"] * len(s)}) for s in sentences]
     words, chars, _ = build_vocabs(tagged + [type("S", (), {"words": ["ariana"], "tags": ["X"]})], 1, lowercase)
     data = Encoded(sentences, words, chars, lowercase, max_word=20)
-    (w, _, ch, _, slots, shapes), _ = data.batch([0, 1], lowered=[1])
+    (w, _, ch, _, slots, shapes), _ = data.read([0, 1], lowered=[1])
     spelled = ["".join(chars.tokens[c] for c in row if c) for row in ch.tolist()]
     assert [spelled[k] for k in slots[1].tolist()[:3]] == ["at", "netflix", "hq"]  # sentence 1 lowered
     assert [spelled[k] for k in slots[0].tolist()[:3]] == ["Ariana", "Grande", "sings"]  # sentence 0 as written
     assert shapes[1].tolist() == [SHAPES.index("lower")] * 3
     assert shapes[0, 0] == SHAPES.index("Capital")
-    (w0, *_), _ = data.batch([0], lowered=[0])
+    (w0, *_), _ = data.read([0], lowered=[0])
     assert w0[0, 0] == words.index["ariana"]  # the lowered word's id, cased vocabulary or not
     assert w0[0, 1] == (words.index["grande"] if lowercase else 1)  # "grande" unseen in a cased vocabulary
+
+
+def bucketed(sentences, words, chars, batch_size, seed, case_augment=0.0):
+    """The tag task's training batches: length buckets, each step's case augmentation from its generator."""
+    data = Encoded(sentences, words, chars, True, 10, case_augment=case_augment)
+    return ShuffledBatches(data, batch_size, seed, BucketSampler(data.lengths(), batch_size, seed), offset=AUGMENTATION)
 
 
 def test_case_augment_draws_a_share_of_sentences_per_step_reproducibly():
     sentences = [["Word"] * 3 for _ in range(400)]
     words, chars, _ = build_vocabs([type("S", (), {"words": s, "tags": []}) for s in sentences], 1, True)
-    data = Encoded(sentences, words, chars, True, 10)
     lower = SHAPES.index("lower")
-    share = lambda b, step: float((b.batch(step)[0][5][:, 0] == lower).float().mean())  # noqa: E731
-    batches = BucketBatches(data, 40, seed=1, case_augment=0.5)
+    share = lambda b, step: float((b.batch(step)[0].shapes[:, 0] == lower).float().mean())  # noqa: E731
+    batches = bucketed(sentences, words, chars, 40, seed=1, case_augment=0.5)
     shares = [share(batches, step) for step in range(10)]
     assert 0.35 < sum(shares) / 10 < 0.65
-    assert shares == [share(BucketBatches(data, 40, seed=1, case_augment=0.5), step) for step in range(10)]
-    assert share(BucketBatches(data, 40, seed=1), 0) == 0.0  # off by default
-    with pytest.raises(RnnkitError, match="case-augment"):
-        BucketBatches(data, 40, seed=1, case_augment=1.5)
+    assert shares == [share(bucketed(sentences, words, chars, 40, seed=1, case_augment=0.5), step) for step in range(10)]
+    assert share(bucketed(sentences, words, chars, 40, seed=1), 0) == 0.0  # off by default
+    with pytest.raises(RnnkitError, match=r"--case-augment must be a finite number in \[0, 1\], got 1.5"):
+        check_fields(TagDataConfig(case_augment=1.5))
 
 
 @pytest.mark.parametrize("shape, words", [
@@ -135,8 +143,7 @@ def test_bucketed_batches_cover_each_epoch_once_with_similar_lengths():
     rng = random.Random(0)
     sentences = [["w"] * rng.randint(1, 60) for _ in range(500)]
     words, chars, _ = build_vocabs([type("S", (), {"words": s, "tags": []}) for s in sentences], 1, True)
-    data = Encoded(sentences, words, chars, True, 10)
-    batches = BucketBatches(data, 8, seed=3)
+    batches = bucketed(sentences, words, chars, 8, seed=3)
     seen, padding = [], 0
     for step in range(batches.steps_per_epoch):
         (w, lengths, *_), _, _ = batches.batch(step)
@@ -144,7 +151,7 @@ def test_bucketed_batches_cover_each_epoch_once_with_similar_lengths():
         seen.append(len(lengths))
     assert sum(seen) == 500
     assert padding < 0.1 * sum(len(s) for s in sentences)  # sorted pools: little padding
-    again = BucketBatches(data, 8, seed=3)
+    again = bucketed(sentences, words, chars, 8, seed=3)
     assert torch.equal(again.batch(17)[0][0], batches.batch(17)[0][0])  # a pure function of the step
 
 

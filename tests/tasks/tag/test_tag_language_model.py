@@ -12,7 +12,10 @@ from conftest import one_line_error
 from rnnkit.cli import main
 from rnnkit.errors import RnnkitError
 from rnnkit.models.tagger import UNK_ID, Tagger
-from rnnkit.tasks.tag.config import TaggerConfig
+from rnnkit.models.tagger_config import TaggerConfig
+from rnnkit.schema import from_flat
+from rnnkit.tasks.tag.config import TagDataConfig
+from rnnkit.tasks.tag.task import TASK
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -22,7 +25,7 @@ TAGS = ["B-a", "I-a", "O"]
 def tagger(num_words=9, **overrides) -> Tagger:
     config = dict(embedding=4, chars=False, hidden=5, dropout=0.0, word_dropout=0.0, crf=True, lm_weight=0.5,
                   lm_vocab=6, lm_hidden=3)
-    return Tagger(num_words, 4, TAGS, TaggerConfig(**{**config, **overrides}))
+    return Tagger(num_words, 4, TAGS, from_flat(TaggerConfig, {**config, **overrides}))
 
 
 def batch(words: list[list[int]]):
@@ -104,8 +107,9 @@ def test_the_heads_learn_a_deterministic_successor():
 
 
 def test_two_layers_are_refused_in_one_line(tmp_path, capsys):
+    configs = {"data": TagDataConfig(train="t.conll"), "model": from_flat(TaggerConfig, {"lm_weight": 0.1, "layers": 2})}
     with pytest.raises(RnnkitError, match="--lm-weight needs --layers 1"):
-        tagger(layers=2)
+        TASK.check(configs)  # a rule between two settings: the task's check, before anything is read
     train = tmp_path / "t.conll"
     train.write_text("Ada\tB-a\nsang\tO\n\nBob\tB-a\nran\tO\n\n")
     assert main(["tag", "train", "--train", str(train), "--lm-weight", "0.1", "--layers", "2", "--steps", "1",

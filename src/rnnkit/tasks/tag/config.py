@@ -1,45 +1,13 @@
-"""Configuration of ``rnnkit tag``: the tagger, the data and the training settings, one CLI flag per field
-(``rnnkit tag train --help``) with its valid range, and the presets. Pure Python, no torch.
+"""The tag task's settings: its data config, its training defaults and presets (the model's are
+``rnnkit.models.tagger_config``), one CLI flag per field (``rnnkit tag train --help``) with its valid
+range. Pure Python, no torch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnkit.tasks.configs import training_flags
-from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, FRACTION, INIT_NAMES, opt
-
-
-@dataclass
-class TaggerConfig:
-    embedding: int = opt(100, "embedding size of the words", low=1)
-    chars: bool = opt(True, "add a character-level BiLSTM encoding of each word to its embedding")
-    char_embedding: int = opt(30, "embedding size of the characters (with --chars)", low=1)
-    char_hidden: int = opt(50, "hidden units per direction of the character BiLSTM (with --chars)", low=1)
-    shape: int = opt(0, "embedding size of each word's shape class (Capital, ALLCAPS, digits, @user, #tag, URL, ...; "
-                     "see docs/tag.md), beside the word and character vectors; 0: off", low=0)
-    cell: str = opt("lstm", "recurrent cell of the bidirectional stack (see `rnnkit cells`)", choices=CELL_NAMES)
-    hidden: int = opt(128, "hidden units per layer and direction", low=1)
-    layers: int = opt(1, "stacked bidirectional layers", low=1)
-    dropout: float = opt(0.33, "dropout on the word representations, between layers and before the output layer",
-                         **DROPOUT)
-    word_dropout: float = opt(0.05, "probability, in training, that a known word is read as <unk> (so <unk> is learnt)",
-                              **DROPOUT)
-    attention: str = opt("none", "self-attention over the sentence's bidirectional states, its context vector beside "
-                         "each word's state before the output layer: none, luong (general, h_tᵀ W h_j) or bahdanau "
-                         "(additive)", choices=("none", "bahdanau", "luong"))
-    lm_weight: float = opt(0.0, "weight γ of an auxiliary language-modelling loss in training (Rei 2017): the forward "
-                           "states predict the next word, the backward states the previous one; 0: off (needs "
-                           "--layers 1)", low=0.0)
-    lm_vocab: int = opt(2000, "words the language-modelling layers predict, the most frequent first (any rarer word is "
-                        "one class, <unk>)", low=3)
-    lm_hidden: int = opt(50, "hidden units of each direction's language-modelling layer (with --lm-weight)", low=1)
-    crf: bool = opt(False, "a linear-chain CRF output layer (forward-algorithm loss, Viterbi decoding)")
-    bio_constraints: bool = opt(True, "with --crf on BIO tags: forbid O -> I-x, B-x -> I-y and starting with I-x")
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
-                    choices=INIT_NAMES)
-    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
+from rnnkit.train.config import FRACTION, opt, training_flags
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Tagging data: CoNLL-U and two-column CoNLL readers, word/character/tag vocabularies, the encoded batches
-the tagger reads, and mini-batches bucketed by length.
+the tagger reads (``TagBatch``), and the sampler of mini-batches bucketed by length.
 
 Readers return ``Sentence(words, tags, lines)``, ``lines`` the 1-based line number of each word, so every
 later error (an unknown tag, a sentence too long) names the file and the line. CoNLL-U: the word is column
@@ -12,7 +12,7 @@ by length, cuts it into batches and shuffles the batches: a batch holds sentence
 padding) while the epoch stays random. It is a pure function of the step, so ``--resume`` continues exactly.
 
 Case augmentation (``--case-augment P``, Mayhew et al. 2019). Each training sentence of a batch is read, with
-probability P, all in lowercase: its characters and word shapes as if nobody had pressed shift (the word
+probability P (drawn from the step's generator, ``rnnkit.tasks.batches.step_generator``), all in lowercase: its characters and word shapes as if nobody had pressed shift (the word
 embedding already reads lowercased words). Social-media text often names things without capitals ("ariana
 grande", "netflix"), and a tagger that only ever saw "Netflix" learns that a capital *is* the entity. The draw is
 a pure function of the step too.
@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
 from rnnkit.data.batching import pad_sequences
 from rnnkit.data.text import TokenVocab, read_utf8
 from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.data.batching import step_generator
 from rnnkit.tasks.tag.shape import word_shape
 from rnnkit.train.distributed import span
 
@@ -118,17 +120,36 @@ def encode_tags(sentences: list[Sentence], tags: list[str], path) -> list[list[i
     return out
 
 
+class TagBatch(NamedTuple):
+    """The tagger's inputs: word ids ``(b, T)`` (0 pads), each sentence's length ``(b,)``, the characters of
+    the batch's U distinct words ``(U, L)`` and their lengths ``(U,)``, which of them each position holds
+    ``(b, T)``, and each word's shape class ``(b, T)``."""
+
+    words: torch.Tensor
+    lengths: torch.Tensor
+    chars: torch.Tensor
+    char_lengths: torch.Tensor
+    slots: torch.Tensor
+    shapes: torch.Tensor
+
+    @property
+    def tokens(self) -> int:
+        return int(self.lengths.sum())
+
+
 class Encoded:
-    """Sentences as ids: ``batch(indices) -> ((words, lengths, chars, char_lengths, slots, shapes), tags (b, T))``,
-    ``shapes`` each word's class in ``rnnkit.tasks.tag.shape.SHAPES``, read from the word as written."""
+    """Sentences as ids: ``batch(indices) -> (TagBatch, tags (b, T))``, ``shapes`` each word's class in
+    ``rnnkit.tasks.tag.shape.SHAPES``, read from the word as written. ``case_augment``: the probability that
+    a sentence of a training batch (one drawn with a generator) is read all in lowercase."""
 
     def __init__(self, sentences: list[list[str]], words: TokenVocab, chars: TokenVocab, lowercase: bool,
-                 max_word: int, tags: list[list[int]] | None = None):
+                 max_word: int, tags: list[list[int]] | None = None, case_augment: float = 0.0):
         self.words = [words.encode([w.lower() if lowercase else w for w in s]) for s in sentences]
         self.tokens = [[w[:max_word] for w in s] for s in sentences]
         self.shapes = [[word_shape(w) for w in s] for s in sentences]
         self.chars, self.vocab, self.lowercase = chars, words, lowercase
         self.tags = tags if tags is not None else [[0] * len(s) for s in sentences]
+        self.case_augment = case_augment
         self._lowered = {}  # sentence index -> (word ids, tokens, shapes) of its all-lowercase reading
 
     def lowered(self, i: int) -> tuple[list[int], list[str], list[int]]:
@@ -145,7 +166,15 @@ class Encoded:
     def lengths(self) -> list[int]:
         return [len(w) for w in self.words]
 
-    def batch(self, indices, lowered=()):
+    def batch(self, indices, generator: torch.Generator | None = None) -> tuple[TagBatch, torch.Tensor]:
+        """The batch of sentences ``indices``; with a ``generator`` (a training step's), each is read all in
+        lowercase with probability ``case_augment``."""
+        lowered = ()
+        if generator is not None and self.case_augment > 0:
+            lowered = (torch.rand(len(indices), generator=generator) < self.case_augment).nonzero().flatten().tolist()
+        return self.read(indices, lowered)
+
+    def read(self, indices, lowered=()) -> tuple[TagBatch, torch.Tensor]:
         """The batch of sentences ``indices``; the positions in ``lowered`` (indices into ``indices``) are read
         all in lowercase."""
         indices, lowered = list(indices), set(lowered)
@@ -158,55 +187,43 @@ class Encoded:
         chars, char_lengths = pad_sequences([self.chars.encode(list(w)) for w in distinct])  # (U, L), (U,)
         slots, _ = pad_sequences(slots)  # (b, T): index into the U distinct words
         shapes, _ = pad_sequences([r[2] for r in read])  # (b, T)
-        return (words, lengths, chars, char_lengths, slots, shapes), tags
+        return TagBatch(words, lengths, chars, char_lengths, slots, shapes), tags
 
-
-class BucketBatches:
-    """The trainer's data: per epoch, a shuffled pass in batches of similar lengths (see the module doc)."""
-
-    stateful = False
-
-    def __init__(self, data: Encoded, batch_size: int, seed: int, case_augment: float = 0.0):
-        if len(data) < 1:
-            raise RnnkitError("no training sentences")
-        if not 0.0 <= case_augment <= 1.0:
-            raise RnnkitError(f"--case-augment must be a probability in [0, 1], got {case_augment}")
-        self.data, self.seed, self.case_augment = data, seed, case_augment
-        self.batch_size = min(batch_size, len(data))
-        self.sizes = data.lengths()
-        pool = self.batch_size * POOL
-        n = len(data)
-        self.steps_per_epoch = sum(math.ceil(min(pool, n - lo) / self.batch_size) for lo in range(0, n, pool))
-        self._epoch, self._batches = -1, None
-
-    def epoch_batches(self, epoch: int) -> list[list[int]]:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        order = torch.randperm(len(self.data), generator=g).tolist()
-        pool, batches = self.batch_size * POOL, []
-        for lo in range(0, len(order), pool):
-            chunk = sorted(order[lo : lo + pool], key=lambda i: self.sizes[i])
-            batches += [chunk[j : j + self.batch_size] for j in range(0, len(chunk), self.batch_size)]
-        return [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
-
-    def batch(self, step: int):
-        epoch, i = divmod(step, self.steps_per_epoch)
-        if epoch != self._epoch:
-            self._epoch, self._batches = epoch, self.epoch_batches(epoch)
-        indices = self._batches[i]
-        lowered = ()
-        if self.case_augment > 0:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + step + 7)
-            lowered = (torch.rand(len(indices), generator=g) < self.case_augment).nonzero().flatten().tolist()
-        inputs, tags = self.data.batch(indices, lowered)
-        return inputs, tags, True
-
-    def share(self, inputs, targets, rank: int, size: int):
+    def share(self, inputs: TagBatch, targets, rank: int, size: int):
         """Under torchrun: rank ``rank``'s sentences of a batch (the table of distinct words' characters
         stays whole, since ``slots`` index into it). Its loss, a mean over its tokens, is weighted by
         ``size`` x its share of the batch's tokens, so DDP's average is the batch's token mean."""
         words, lengths, chars, char_lengths, slots, shapes = inputs  # (b, T), (b,), (U, L), (U,), (b, T), (b, T)
         lo, hi, own = span(words.shape[0], rank, size)
         tokens = lengths[lo:hi].sum() / lengths.sum()
-        mine = (words[lo:hi], lengths[lo:hi], chars, char_lengths, slots[lo:hi], shapes[lo:hi])
+        mine = TagBatch(words[lo:hi], lengths[lo:hi], chars, char_lengths, slots[lo:hi], shapes[lo:hi])
         return mine, targets[lo:hi], size * float(tokens) if own else 0.0
 
+
+class BucketSampler:
+    """Indices of the sentences in batch ``step``: per epoch, a shuffled pass in batches of similar lengths
+    (see the module doc), for ``rnnkit.tasks.batches.ShuffledBatches``."""
+
+    def __init__(self, sizes: list[int], batch_size: int, seed: int):
+        if len(sizes) < 1:
+            raise RnnkitError("no training sentences")
+        self.sizes, self.seed = sizes, seed
+        self.batch_size = min(batch_size, len(sizes))
+        pool, n = self.batch_size * POOL, len(sizes)
+        self.steps_per_epoch = sum(math.ceil(min(pool, n - lo) / self.batch_size) for lo in range(0, n, pool))
+        self._epoch, self._batches = -1, None
+
+    def epoch_batches(self, epoch: int) -> list[list[int]]:
+        g = step_generator(self.seed, epoch)
+        order = torch.randperm(len(self.sizes), generator=g).tolist()
+        pool, batches = self.batch_size * POOL, []
+        for lo in range(0, len(order), pool):
+            chunk = sorted(order[lo : lo + pool], key=lambda i: self.sizes[i])
+            batches += [chunk[j : j + self.batch_size] for j in range(0, len(chunk), self.batch_size)]
+        return [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
+
+    def indices(self, step: int) -> list[int]:
+        epoch, i = divmod(step, self.steps_per_epoch)
+        if epoch != self._epoch:
+            self._epoch, self._batches = epoch, self.epoch_batches(epoch)
+        return self._batches[i]
