@@ -68,8 +68,8 @@ class LayerNormLSTMStep(Step):
         i, f, g, o, ty, c_prev = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:], self.tys[t, :n], self.cs[t, :n]
         sigmoid_grad(dh * ty, o, grad_input=d[:, 3 * H:])
         dy = tanh_grad(dh * o, ty, grad_input=self.dys[t, :n])
-        dc = dc + layer_norm_grad(dy, self.cs[t + 1, :n], [H], self.mean_c[t, :n], self.rstd_c[t, :n], self.g_c,
-                                  self.b_c, [True, False, False])[0]  # dL/dc_t
+        dc.add_(layer_norm_grad(dy, self.cs[t + 1, :n], [H], self.mean_c[t, :n], self.rstd_c[t, :n], self.g_c,
+                                  self.b_c, [True, False, False])[0])  # dL/dc_t
         sigmoid_grad(dc * g, i, grad_input=d[:, :H])
         sigmoid_grad(dc * c_prev, f, grad_input=d[:, H:2 * H])
         tanh_grad(dc * i, g, grad_input=d[:, 2 * H:3 * H])
@@ -77,7 +77,7 @@ class LayerNormLSTMStep(Step):
         m = self.ms[t, :n].view(n, 4, H)
         dm = layer_norm_grad(dnm, m, [H], self.mean_m[t, :n], self.rstd_m[t, :n], None, None, [True, False, False])[0]
         self.dms[t, :n] = dm.view(n, 4 * H)
-        return torch.mm(self.dms[t, :n], self.params[0]), dc * f
+        return torch.mm(self.dms[t, :n], self.params[0], out=dh), dc.mul_(f)
 
     def grads(self):
         T, B, H = self.T, self.B, self.H

@@ -32,8 +32,9 @@ class Step:
 
     A subclass sets ``gates`` and ``has_c``, lists its parameters (``params(cell)``, the tensors the
     Function differentiates), and writes ``forward(t, n)``, ``backward(t, n, dh, dc) -> (dh_prev, dc_prev)``
-    (with ``dh``, ``dc`` everything that flows into the state after step t, and the element-wise part of
-    the gradient of h_{t-1} and c_{t-1} returned) and ``grads() -> gradients of params``.
+    (``dh``, ``dc``: everything that flows into the state after step t, ``(n, H)`` views of the carried
+    gradients, which a step may overwrite with dL/dh_{t-1}, dL/dc_{t-1} and return) and
+    ``grads() -> gradients of params``.
     """
 
     gates = 1
@@ -101,12 +102,13 @@ class CpuRecurrence(torch.autograd.Function):
             if n < run.B:
                 for buffer in run.dead_grad_rows:
                     buffer[t, n:] = 0
-            dh_t = grad_hs[t + 1, :n] + dh[:n]  # (n, H)
-            dc_t = (grad_cs[t + 1, :n] + dc[:n]) if run.has_c else None
-            dh_prev, dc_prev = run.backward(t, n, dh_t, dc_t)
-            dh[:n] = dh_prev
-            if run.has_c:
-                dc[:n] = dc_prev
+            dh_t = dh[:n].add_(grad_hs[t + 1, :n])  # (n, H): everything that flows into h_t
+            dc_t = dc[:n].add_(grad_cs[t + 1, :n]) if run.has_c else None
+            dh_prev, dc_prev = run.backward(t, n, dh_t, dc_t)  # a step may return dh_t, dc_t, overwritten
+            if dh_prev is not dh_t:
+                dh_t.copy_(dh_prev)
+            if run.has_c and dc_prev is not dc_t:
+                dc_t.copy_(dc_prev)
         dh += grad_hs[0]
         if run.has_c:
             dc += grad_cs[0]

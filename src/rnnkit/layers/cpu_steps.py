@@ -74,7 +74,7 @@ class ElmanStep(Step):
         act_grad(self.act, dh * self.alpha if self.leaky else dh, self.us[t, :n], d)
         if self.leaky:
             return torch.addmm(dh * (1 - self.alpha), d, self.params[0]), None
-        return torch.mm(d, self.params[0]), None
+        return torch.mm(d, self.params[0], out=dh), None
 
     def grads(self):
         return (self.hh_weight_grad(self.dA, self.hs[:-1]),)
@@ -95,9 +95,9 @@ class SimpleLSTMStep(Step):
         tanh_into(c, self.hs[t + 1, :n])
 
     def backward(self, t, n, dh, dc):
-        dc = dc + tanh_grad(dh, self.hs[t + 1, :n], grad_input=torch.empty_like(dh))  # dL/dc_t
+        dc.add_(tanh_grad(dh, self.hs[t + 1, :n], grad_input=torch.empty_like(dh)))  # dL/dc_t = dL/dc_{t-1}
         d = tanh_grad(dc, self.ss[t, :n], grad_input=self.dA[t, :n])
-        return torch.mm(d, self.params[0]), dc
+        return torch.mm(d, self.params[0], out=dh), dc
 
     def grads(self):
         return (self.hh_weight_grad(self.dA, self.hs[:-1]),)
@@ -157,7 +157,7 @@ class LSTMStep(Step):
         a, d = self.acts[t, :n], self.dA[t, :n]
         g, f, o, tc, c_prev = a[:, self.g], a[:, self.f], a[:, self.o], self.tcs[t, :n], self.cs[t, :n]
         dpo = sigmoid_grad(dh * tc, o, grad_input=d[:, self.o])
-        dc = dc + tanh_grad(dh * o, tc, grad_input=torch.empty_like(dh))  # dL/dc_t
+        dc.add_(tanh_grad(dh * o, tc, grad_input=torch.empty_like(dh)))  # dL/dc_t
         if self.peep:
             dc.addcmul_(dpo, self.w_co)
         if self.coupled:  # df = dc (c_{t-1} - g), dg = dc (1 - f)
@@ -168,12 +168,12 @@ class LSTMStep(Step):
             dpi = sigmoid_grad(dc * g, i, grad_input=d[:, :self.H])
             dpf = sigmoid_grad(dc * c_prev, f, grad_input=d[:, self.f])
             tanh_grad(dc * i, g, grad_input=d[:, self.g])
-        dc_prev = dc * f
+        dc_prev = dc.mul_(f)
         if self.peep:
             dc_prev.addcmul_(dpf, self.w_in[-1])
             if not self.coupled:
                 dc_prev.addcmul_(dpi, self.w_in[0])
-        return torch.mm(d, self.params[0]), dc_prev
+        return torch.mm(d, self.params[0], out=dh), dc_prev
 
     def grads(self):
         dW = self.hh_weight_grad(self.dA, self.hs[:-1])
