@@ -43,7 +43,7 @@ class Recurrent(nn.Module):
     cell through torch's fused RNN kernel with the same weights (standard cells only); ``"scan"`` runs a
     ``ScanCell`` (minGRU, minLSTM) in its parallel mode, the whole sequence in one log-domain scan;
     ``"cpu"`` runs the whole sequence in one autograd Function (``cpu_engine``: one GEMM per step);
-    ``"fused-step"`` and ``"fused-persistent"`` run the Triton kernels of ``rnnkit.kernels.fused`` (one
+    ``"fused-step"`` and ``"fused-persistent"`` run the Triton kernels of ``rnnkit.kernels`` (``recurrence.py``, ``rows.py``) (one
     launch per step, or one for the whole sequence), ``"fused"`` the persistent one where it fits the
     GPU and per-step otherwise; on a CPU, where Triton runs only under ``TRITON_INTERPRET=1`` (for
     tests), ``"fused"`` acts as ``"auto"``, so a model trained with it on a GPU samples on a CPU. ``"auto"`` picks
