@@ -24,8 +24,8 @@ class LayerNormLSTMStep(Step):
     has_c = True
     gates = 4
 
-    def __init__(self, cell, xp, h0, c0, params):
-        super().__init__(cell, xp, h0, c0, params)
+    def __init__(self, cell, xp, h0, c0, params, sizes):
+        super().__init__(cell, xp, h0, c0, params, sizes)
         T, B, H = self.T, self.B, self.H
         self.w_t, self.g_hh, self.g_c, self.b_c = params[0].t(), *params[1:]
         self.acts = torch.empty_like(xp)  # (T, B, 4H): the gates' activations
@@ -34,6 +34,13 @@ class LayerNormLSTMStep(Step):
         self.mean_c, self.rstd_c = xp.new_empty(T, B, 1), xp.new_empty(T, B, 1)  # of c_t
         self.tys = torch.empty_like(self.hs[1:])  # (T, B, H): tanh(y_t)
         self.dead_rows += [self.ms, self.mean_m, self.rstd_m, self.mean_c, self.rstd_c]
+        each, acts = self.per_step, self.acts
+        self.XP, self.A, self.M, self.HP, self.HN = each(xp), each(acts), each(self.ms), each(self.hs), each(self.hs, 1)
+        self.CP, self.CN, self.TY = each(self.cs), each(self.cs, 1), each(self.tys)
+        self.MEAN_M, self.RSTD_M, self.MEAN_C, self.RSTD_C = (each(b) for b in (self.mean_m, self.rstd_m, self.mean_c,
+                                                                                self.rstd_c))
+        self.I, self.F, self.G, self.O = (each(acts[..., k * H:(k + 1) * H]) for k in range(4))
+        self.IF = each(acts[..., :2 * H])
 
     @staticmethod
     def params(cell):
@@ -41,43 +48,50 @@ class LayerNormLSTMStep(Step):
 
     def forward(self, t, n):
         H = self.H
-        m = torch.mm(self.hs[t, :n], self.w_t, out=self.ms[t, :n])  # (n, 4H)
-        nm, self.mean_m[t, :n], self.rstd_m[t, :n] = torch.native_layer_norm(m.view(n, 4, H), [H], None, None, EPS)
-        a = torch.addcmul(self.xp[t, :n], self.g_hh, nm.view(n, 4 * H), out=self.acts[t, :n])
-        g = a[:, 2 * H:3 * H]
+        m = torch.mm(self.HP[t], self.w_t, out=self.M[t])  # (n, 4H)
+        nm, mean, rstd = torch.native_layer_norm(m.view(n, 4, H), [H], None, None, EPS)
+        self.MEAN_M[t].copy_(mean)
+        self.RSTD_M[t].copy_(rstd)
+        a = torch.addcmul(self.XP[t], self.g_hh, nm.view(n, 4 * H), out=self.A[t])
+        g, o = self.G[t], self.O[t]
         if big(g):  # tanh = 2 σ(2x) - 1: one sigmoid for the four gates (as the LSTM's step)
             g.mul_(2)
             a.sigmoid_()
             g.mul_(2).sub_(1)
         else:
-            a[:, :2 * H].sigmoid_()
-            a[:, 3 * H:].sigmoid_()
+            self.IF[t].sigmoid_()
+            o.sigmoid_()
             g.tanh_()
-        c = torch.mul(a[:, H:2 * H], self.cs[t, :n], out=self.cs[t + 1, :n]).addcmul_(a[:, :H], g)
-        y, self.mean_c[t, :n], self.rstd_c[t, :n] = torch.native_layer_norm(c, [H], self.g_c, self.b_c, EPS)
-        torch.mul(a[:, 3 * H:], tanh_into(y, self.tys[t, :n]), out=self.hs[t + 1, :n])
+        c = torch.mul(self.F[t], self.CP[t], out=self.CN[t]).addcmul_(self.I[t], g)
+        y, mean, rstd = torch.native_layer_norm(c, [H], self.g_c, self.b_c, EPS)
+        self.MEAN_C[t].copy_(mean)
+        self.RSTD_C[t].copy_(rstd)
+        torch.mul(o, tanh_into(y, self.TY[t]), out=self.HN[t])
 
     def start_backward(self):
         super().start_backward()
         self.dys = torch.empty_like(self.hs[1:])  # (T, B, H): dL/dy_t
         self.dms = torch.empty_like(self.xp)  # (T, B, 4H): dL/dm_t
         self.dead_grad_rows += [self.dys, self.dms]
+        each, dA, H = self.per_step, self.dA, self.H
+        self.D, self.DY, self.DM = each(dA), each(self.dys), each(self.dms)
+        self.DI, self.DF, self.DG, self.DO = (each(dA[..., k * H:(k + 1) * H]) for k in range(4))
 
     def backward(self, t, n, dh, dc):
-        H, a, d = self.H, self.acts[t, :n], self.dA[t, :n]
-        i, f, g, o, ty, c_prev = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:], self.tys[t, :n], self.cs[t, :n]
-        sigmoid_grad(dh * ty, o, grad_input=d[:, 3 * H:])
-        dy = tanh_grad(dh * o, ty, grad_input=self.dys[t, :n])
-        dc.add_(layer_norm_grad(dy, self.cs[t + 1, :n], [H], self.mean_c[t, :n], self.rstd_c[t, :n], self.g_c,
-                                  self.b_c, [True, False, False])[0])  # dL/dc_t
-        sigmoid_grad(dc * g, i, grad_input=d[:, :H])
-        sigmoid_grad(dc * c_prev, f, grad_input=d[:, H:2 * H])
-        tanh_grad(dc * i, g, grad_input=d[:, 2 * H:3 * H])
-        dnm = (d * self.g_hh).view(n, 4, H)
-        m = self.ms[t, :n].view(n, 4, H)
-        dm = layer_norm_grad(dnm, m, [H], self.mean_m[t, :n], self.rstd_m[t, :n], None, None, [True, False, False])[0]
-        self.dms[t, :n] = dm.view(n, 4 * H)
-        return torch.mm(self.dms[t, :n], self.params[0], out=dh), dc.mul_(f)
+        H = self.H
+        i, f, g, o, ty, c_prev = self.I[t], self.F[t], self.G[t], self.O[t], self.TY[t], self.CP[t]
+        sigmoid_grad(dh * ty, o, grad_input=self.DO[t])
+        dy = tanh_grad(dh * o, ty, grad_input=self.DY[t])
+        dc.add_(layer_norm_grad(dy, self.CN[t], [H], self.MEAN_C[t], self.RSTD_C[t], self.g_c, self.b_c,
+                                [True, False, False])[0])  # dL/dc_t
+        sigmoid_grad(dc * g, i, grad_input=self.DI[t])
+        sigmoid_grad(dc * c_prev, f, grad_input=self.DF[t])
+        tanh_grad(dc * i, g, grad_input=self.DG[t])
+        dnm = (self.D[t] * self.g_hh).view(n, 4, H)
+        dm = layer_norm_grad(dnm, self.M[t].view(n, 4, H), [H], self.MEAN_M[t], self.RSTD_M[t], None, None,
+                             [True, False, False])[0]
+        dm = self.DM[t].copy_(dm.view(n, 4 * H))
+        return torch.mm(dm, self.params[0], out=dh), dc.mul_(f)
 
     def grads(self):
         T, B, H = self.T, self.B, self.H

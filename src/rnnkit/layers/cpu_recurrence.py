@@ -40,9 +40,11 @@ class Step:
     gates = 1
     has_c = False
 
-    def __init__(self, cell, xp: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, params: tuple):
-        self.cell, self.xp, self.params = cell, xp, params
+    def __init__(self, cell, xp: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, params: tuple,
+                 sizes: list[int]):
+        self.cell, self.xp, self.params, self.sizes = cell, xp, params, sizes
         T, B, _ = xp.shape
+        self.full = all(n == B for n in sizes)  # no row ends early
         self.T, self.B, self.H = T, B, h0.shape[1]
         self.hs = xp.new_empty(T + 1, B, self.H)  # (T+1, B, H): h_0 .. h_T
         self.hs[0] = h0
@@ -59,6 +61,13 @@ class Step:
     @staticmethod
     def params(cell) -> tuple:
         return (cell.weight_hh,)
+
+    def per_step(self, buffer: torch.Tensor, first: int = 0) -> list[torch.Tensor]:
+        """``buffer[first + t, :n_t]`` for every step t: made once, since a view costs as much as a small
+        operation (~3 µs), and a step would otherwise make a dozen."""
+        if self.full:
+            return buffer[first:first + self.T].unbind(0)
+        return [buffer[first + t, :n] for t, n in enumerate(self.sizes)]
 
     def start_backward(self) -> None:
         self.dA = torch.empty_like(self.xp)
@@ -79,7 +88,7 @@ class Step:
 class CpuRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, step_type, cell, sizes, xp, h0, c0, *params):
-        run = step_type(cell, xp, h0, c0, params)
+        run = step_type(cell, xp, h0, c0, params, sizes)
         for t, n in enumerate(sizes):
             run.forward(t, n)
             if n < run.B:
@@ -97,13 +106,15 @@ class CpuRecurrence(torch.autograd.Function):
         run.start_backward()
         dh = torch.zeros_like(grad_hs[0], memory_format=torch.contiguous_format)  # (B, H): what flows into h_t
         dc = torch.zeros_like(dh) if run.has_c else None
+        full = run.full
+        gh, gc = grad_hs.unbind(0), grad_cs.unbind(0) if run.has_c else None
         for t in range(len(sizes) - 1, -1, -1):
             n = sizes[t]
             if n < run.B:
                 for buffer in run.dead_grad_rows:
                     buffer[t, n:] = 0
-            dh_t = dh[:n].add_(grad_hs[t + 1, :n])  # (n, H): everything that flows into h_t
-            dc_t = dc[:n].add_(grad_cs[t + 1, :n]) if run.has_c else None
+            dh_t = (dh if full else dh[:n]).add_(gh[t + 1] if full else gh[t + 1][:n])  # (n, H): all into h_t
+            dc_t = (dc if full else dc[:n]).add_(gc[t + 1] if full else gc[t + 1][:n]) if run.has_c else None
             dh_prev, dc_prev = run.backward(t, n, dh_t, dc_t)  # a step may return dh_t, dc_t, overwritten
             if dh_prev is not dh_t:
                 dh_t.copy_(dh_prev)

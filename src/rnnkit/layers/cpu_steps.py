@@ -53,8 +53,8 @@ def act_grad(name: str, grad: torch.Tensor, u: torch.Tensor, out: torch.Tensor) 
 class ElmanStep(Step):
     """Elman: ``h_t = act(xp_t + W_hh h_{t-1})``; MTRNN: ``h_t = (1 - α) h_{t-1} + α u_t``, u_t that act, α = 1/τ."""
 
-    def __init__(self, cell, xp, h0, c0, params):
-        super().__init__(cell, xp, h0, c0, params)
+    def __init__(self, cell, xp, h0, c0, params, sizes):
+        super().__init__(cell, xp, h0, c0, params, sizes)
         self.act, self.leaky = cell.activation, isinstance(cell, MTRNNCell)
         self.w_t = params[0].t()  # (H, H)
         if self.leaky:
@@ -85,8 +85,8 @@ class SimpleLSTMStep(Step):
 
     has_c = True
 
-    def __init__(self, cell, xp, h0, c0, params):
-        super().__init__(cell, xp, h0, c0, params)
+    def __init__(self, cell, xp, h0, c0, params, sizes):
+        super().__init__(cell, xp, h0, c0, params, sizes)
         self.w_t, self.ss = params[0].t(), torch.empty_like(xp)  # (H, H), (T, B, H)
 
     def forward(self, t, n):
@@ -112,8 +112,8 @@ class LSTMStep(Step):
 
     has_c = True
 
-    def __init__(self, cell, xp, h0, c0, params):
-        super().__init__(cell, xp, h0, c0, params)
+    def __init__(self, cell, xp, h0, c0, params, sizes):
+        super().__init__(cell, xp, h0, c0, params, sizes)
         self.peep, self.coupled = cell.peephole, cell.coupled
         H = self.H
         k = 1 if self.coupled else 2  # gates before g, all sigmoid: (f) or (i, f)
@@ -124,6 +124,13 @@ class LSTMStep(Step):
             self.w_in, self.w_co = torch.stack(params[1:-1]), params[-1]  # (k, H): w_ci, w_cf (or w_cf); (H,)
         self.acts = torch.empty_like(xp)  # (T, B, G*H): the gates' activations
         self.tcs = torch.empty_like(self.hs[1:])  # (T, B, H): tanh(c_t)
+        each, acts, T, B = self.per_step, self.acts, self.T, self.B
+        self.XP, self.A, self.HP, self.HN = each(xp), each(acts), each(self.hs), each(self.hs, 1)
+        self.CP, self.CN, self.TC = each(self.cs), each(self.cs, 1), each(self.tcs)
+        self.I, self.F, self.G, self.O = (each(acts[..., s]) for s in (slice(0, H), self.f, self.g, self.o))
+        self.SIG, self.SIG_G = each(acts[..., self.sig]), each(acts[..., :self.g.stop])
+        if self.peep:
+            self.SIG3, self.CP3 = each(acts.view(T, B, -1, H)[:, :, :k]), each(self.cs.unsqueeze(2))  # (n, k, H), (n, 1, H)
 
     @staticmethod
     def params(cell):
@@ -131,49 +138,53 @@ class LSTMStep(Step):
         return (cell.weight_hh, *(getattr(cell, n) for n in names)) if cell.peephole else (cell.weight_hh,)
 
     def forward(self, t, n):
-        a = torch.addmm(self.xp[t, :n], self.hs[t, :n], self.w_t, out=self.acts[t, :n])  # (n, G*H)
-        c_prev, c = self.cs[t, :n], self.cs[t + 1, :n]
+        a = torch.addmm(self.XP[t], self.HP[t], self.w_t, out=self.A[t])  # (n, G*H)
+        c_prev, c, g, f, o = self.CP[t], self.CN[t], self.G[t], self.F[t], self.O[t]
         if self.peep:  # i and f see c_{t-1}
-            a[:, self.sig].view(n, -1, self.H).addcmul_(c_prev.unsqueeze(1), self.w_in)
-        g, f, o = a[:, self.g], a[:, self.f], a[:, self.o]
+            self.SIG3[t].addcmul_(self.CP3[t], self.w_in)
         if big(g):  # g = tanh(p_g) = 2 σ(2 p_g) - 1: one sigmoid for every gate that can take it now
             g.mul_(2)
-            a[:, :self.g.stop if self.peep else None].sigmoid_()
+            (self.SIG_G[t] if self.peep else a).sigmoid_()
             g.mul_(2).sub_(1)
         else:
-            a[:, self.sig].sigmoid_()
+            self.SIG[t].sigmoid_()
             g.tanh_()
         if self.coupled:  # c = f c_{t-1} + (1 - f) g
             torch.lerp(g, c_prev, f, out=c)
         else:
-            torch.mul(f, c_prev, out=c).addcmul_(a[:, :self.H], g)
+            torch.mul(f, c_prev, out=c).addcmul_(self.I[t], g)
         if self.peep:  # o sees c_t
             o.addcmul_(c, self.w_co).sigmoid_()
         elif not big(g):
             o.sigmoid_()
-        torch.mul(o, tanh_into(c, self.tcs[t, :n]), out=self.hs[t + 1, :n])
+        torch.mul(o, tanh_into(c, self.TC[t]), out=self.HN[t])
+
+    def start_backward(self):
+        super().start_backward()
+        each, dA = self.per_step, self.dA
+        self.D, self.DI, self.DF, self.DG, self.DO = (each(dA[..., s]) for s in (slice(None), slice(0, self.H), self.f,
+                                                                              self.g, self.o))
 
     def backward(self, t, n, dh, dc):
-        a, d = self.acts[t, :n], self.dA[t, :n]
-        g, f, o, tc, c_prev = a[:, self.g], a[:, self.f], a[:, self.o], self.tcs[t, :n], self.cs[t, :n]
-        dpo = sigmoid_grad(dh * tc, o, grad_input=d[:, self.o])
+        g, f, o, tc, c_prev = self.G[t], self.F[t], self.O[t], self.TC[t], self.CP[t]
+        dpo = sigmoid_grad(dh * tc, o, grad_input=self.DO[t])
         dc.add_(tanh_grad(dh * o, tc, grad_input=torch.empty_like(dh)))  # dL/dc_t
         if self.peep:
             dc.addcmul_(dpo, self.w_co)
         if self.coupled:  # df = dc (c_{t-1} - g), dg = dc (1 - f)
-            dpf = sigmoid_grad(dc * (c_prev - g), f, grad_input=d[:, self.f])
-            tanh_grad(dc * (1 - f), g, grad_input=d[:, self.g])
+            dpf = sigmoid_grad(dc * (c_prev - g), f, grad_input=self.DF[t])
+            tanh_grad(dc * (1 - f), g, grad_input=self.DG[t])
         else:
-            i = a[:, :self.H]
-            dpi = sigmoid_grad(dc * g, i, grad_input=d[:, :self.H])
-            dpf = sigmoid_grad(dc * c_prev, f, grad_input=d[:, self.f])
-            tanh_grad(dc * i, g, grad_input=d[:, self.g])
+            i = self.I[t]
+            dpi = sigmoid_grad(dc * g, i, grad_input=self.DI[t])
+            dpf = sigmoid_grad(dc * c_prev, f, grad_input=self.DF[t])
+            tanh_grad(dc * i, g, grad_input=self.DG[t])
         dc_prev = dc.mul_(f)
         if self.peep:
             dc_prev.addcmul_(dpf, self.w_in[-1])
             if not self.coupled:
                 dc_prev.addcmul_(dpi, self.w_in[0])
-        return torch.mm(d, self.params[0], out=dh), dc_prev
+        return torch.mm(self.D[t], self.params[0], out=dh), dc_prev
 
     def grads(self):
         dW = self.hh_weight_grad(self.dA, self.hs[:-1])
@@ -190,8 +201,8 @@ class GRUStep(Step):
 
     gates = 3
 
-    def __init__(self, cell, xp, h0, c0, params):
-        super().__init__(cell, xp, h0, c0, params)
+    def __init__(self, cell, xp, h0, c0, params, sizes):
+        super().__init__(cell, xp, h0, c0, params, sizes)
         self.w_t, self.b_hh = params[0].t(), params[1]
         self.acts, self.hh = torch.empty_like(xp), torch.empty_like(xp)  # (T, B, 3H): r, z, n; W_hh h + b_hh
 
@@ -232,8 +243,8 @@ class GRUCourseStep(Step):
 
     gates = 3
 
-    def __init__(self, cell, xp, h0, c0, params):
-        super().__init__(cell, xp, h0, c0, params)
+    def __init__(self, cell, xp, h0, c0, params, sizes):
+        super().__init__(cell, xp, h0, c0, params, sizes)
         self.w_t = params[0].t()  # (H, 3H)
         self.acts, self.rhs = torch.empty_like(xp), torch.empty_like(self.hs[1:])  # (T, B, 3H), (T, B, H): r h
         self.dead_rows.append(self.rhs)
