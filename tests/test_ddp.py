@@ -94,13 +94,13 @@ def test_word_weighted_shares_of_translate_and_caption():
     """Translation and captioning losses are means over target words: their shares are weighted by
     word counts, so the ranks' weighted means average to the batch's word mean exactly."""
     from rnnkit.tasks.caption.train import AugmentedBatches
-    from rnnkit.tasks.translate.task import ShuffledPairs
+    from rnnkit.tasks.translate.data import EncodedPairs
 
     g = torch.Generator().manual_seed(0)
     tgt = torch.randint(1, 9, (5, 6), generator=g) * (torch.rand(5, 6, generator=g) > 0.4)  # (N, T), 0 = padding
     word_mean = lambda t: float(t.float().sum() / (t != 0).sum())  # a stand-in loss: mean over real words
     src = (torch.zeros(5, 3), torch.ones(5), tgt)
-    parts = [ShuffledPairs.share(None, src, tgt, r, 2) for r in range(2)]
+    parts = [EncodedPairs.share(None, src, tgt, r, 2) for r in range(2)]
     assert sum(w * word_mean(t) for _, t, w in parts) / 2 == pytest.approx(word_mean(tgt))
     owner = torch.tensor([0, 0, 1, 2, 2])  # 5 captions of 3 images
     parts = [AugmentedBatches.share(None, (tgt, torch.zeros(3, 4, 4, 3), owner), tgt, r, 2) for r in range(2)]

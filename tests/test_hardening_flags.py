@@ -187,7 +187,7 @@ def test_configs_built_in_python_are_checked_against_their_declared_ranges():
     reading any file."""
     from rnnkit.schema import check_fields
     from rnnkit.tasks.classify.config import ClassifyDataConfig
-    from rnnkit.tasks.configs import TranslateDataConfig
+    from rnnkit.tasks.translate.config import TranslateDataConfig
     from rnnkit.tasks.forecast.config import ForecastDataConfig
     from rnnkit.models.tagger_config import TaggerConfig
     from rnnkit.tasks import runner

@@ -30,11 +30,10 @@ from rnnkit.data.batching import length_mask
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.layers import build_rnn
 from rnnkit.layers.state import flatten_state, unflatten_state
-from rnnkit.models.attention import ATTENTIONS, Attention
-from rnnkit.models.configs import Seq2SeqConfig
+from rnnkit.models.attention import Attention
+from rnnkit.models.seq2seq_config import OUTPUTS, Seq2SeqConfig
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3  # the target vocabulary's first ids: <pad> <unk> <s> </s>
-OUTPUTS = ("full", "adaptive")
 
 
 def wide(x: torch.Tensor) -> torch.Tensor:
@@ -77,28 +76,18 @@ class Seq2Seq(nn.Module):
 
     def __init__(self, source_vocab: int, target_vocab: int, config: Seq2SeqConfig):
         super().__init__()
-        c = self.config = config
-        if c.attention not in ATTENTIONS:
-            raise unknown_choice("attention", c.attention, ATTENTIONS)
-        for name, value in (("--embedding", c.embedding), ("--hidden", c.hidden), ("--layers", c.layers)):
-            if not isinstance(value, int) or value < 1:
-                raise RnnkitError(f"{name} must be a positive integer, got {value}")
-        if not 0.0 <= c.teacher_forcing <= 1.0:
-            raise RnnkitError(f"--teacher-forcing must be a probability in [0, 1], got {c.teacher_forcing}")
-        if not 0.0 <= c.dropout < 1.0:
-            raise RnnkitError(f"--dropout must be in [0, 1), got {c.dropout}")
-        options = dict(num_layers=c.layers, dropout=c.dropout, engine=c.engine, init=c.init, forget_bias=c.forget_bias)
-        H = c.hidden
+        c = self.config = config  # valid: checked where it entered (the flags, check_fields, a checkpoint)
+        r, H = c.rnn, c.rnn.hidden
         self.src_embed = nn.Embedding(source_vocab, c.embedding, padding_idx=PAD_ID)
         self.tgt_embed = nn.Embedding(target_vocab, c.embedding, padding_idx=PAD_ID)
-        self.drop = nn.Dropout(c.dropout)
-        self.encoder = build_rnn(c.cell, c.embedding, H, bidirectional=c.bidirectional, **options)
+        self.drop = nn.Dropout(r.dropout)
+        self.encoder = build_rnn(r, c.embedding)
         M = self.encoder.output_size  # memory size: H, or 2H when bidirectional
         self.attention = Attention(c.attention, H, M) if c.attention != "none" else None
         extra_input = M if c.attention == "bahdanau" else 0  # Bahdanau feeds the context into the step
-        self.decoder = build_rnn(c.cell, c.embedding + extra_input, H, bidirectional=False, **options)
+        self.decoder = build_rnn(r, c.embedding + extra_input, bidirectional=False)  # the decoder reads forwards
         components = 2 if self.decoder.layers[0].cell.has_cell_state else 1  # h, or h and c
-        self.bridge = nn.ModuleList(nn.Linear(2 * H, H) for _ in range(c.layers * components)) if c.bidirectional else None
+        self.bridge = nn.ModuleList(nn.Linear(2 * H, H) for _ in range(r.layers * components)) if r.bidirectional else None
         self.combine = nn.Linear(M + H, H) if self.attention is not None else None  # W_c
         if c.output == "full":
             self.out = nn.Linear(H, target_vocab)  # W_o

@@ -147,10 +147,11 @@ def make_train_config(flags, steps_per_epoch: int, epochs: float = 0.0):
 
 
 # ---------------------------------------------------------------------------------------------- train
-def claim_run_folder(out: str | None, prefix: str, resume: bool) -> tuple[Path, bool]:
+def claim_run_folder(out: str | None, prefix: str, resume: bool) -> tuple[Path, list]:
     """The run folder, locked by this process before anything is checked or written in it: a new
     one (refusing a folder that holds a run) or, with ``resume``, one that holds a checkpoint.
-    Returns ``(folder, made)``: ``made`` when this call created it (a refused run removes it again)."""
+    Returns ``(folder, made)``: ``made``, the folders this call created, the run folder first and then
+    its missing parents (``runs/``); a refused run removes them again."""
     import time
 
     from rnnkit.train import distributed
@@ -159,7 +160,7 @@ def claim_run_folder(out: str | None, prefix: str, resume: bool) -> tuple[Path, 
     run_dir = Path(out or time.strftime(f"runs/{prefix}-%Y%m%d-%H%M%S"))
     if run_dir.exists() and not run_dir.is_dir():
         raise RnnkitError(f"--out {run_dir} is a file, not a folder; choose a folder name")
-    made = not run_dir.exists()
+    made = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     if distributed.world().writer:
         lock_run(run_dir)  # makes the folder; a second run on it is refused, naming the holder
     has_run = (run_dir / "checkpoint").exists() or (run_dir / "checkpoint.old").exists()
@@ -174,13 +175,19 @@ def claim_run_folder(out: str | None, prefix: str, resume: bool) -> tuple[Path, 
     return run_dir, made
 
 
-def release_run_folder(run_dir: Path, made: bool) -> None:
-    """Unlock a run folder that never held a run; remove it if this run made it and wrote nothing else."""
+def release_run_folder(run_dir: Path, made: list) -> None:
+    """Unlock a run folder that never held a run; remove it if this run made it and wrote nothing else,
+    and the parents it made that are left empty."""
     from rnnkit.train.files import LOCK_FILE, unlock_run
 
     unlock_run(run_dir)
     if made and run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= {LOCK_FILE}:
         shutil.rmtree(run_dir, ignore_errors=True)
+        for parent in made[1:]:
+            try:
+                parent.rmdir()  # only an empty folder: another run may have written there since
+            except OSError:
+                break
 
 
 def train(task: Task, configs: dict, log=print) -> dict:

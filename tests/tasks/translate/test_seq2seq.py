@@ -9,7 +9,8 @@ from rnnkit.decoding import beam_search, greedy
 from rnnkit.errors import RnnkitError
 from rnnkit.models.attention import Attention, masked_softmax
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, Seq2Seq
-from rnnkit.models.configs import Seq2SeqConfig
+from rnnkit.models.seq2seq_config import Seq2SeqConfig
+from rnnkit.schema import check_fields, from_flat
 from rnnkit.decoding.options import DecodeOptions
 from rnnkit.tasks.translate.decode import exhaustive_shortlisted
 
@@ -20,7 +21,7 @@ def model(V_src=20, V_tgt=30, **kw) -> Seq2Seq:
     torch.manual_seed(0)
     options = dict(embedding=8, hidden=12, layers=2, dropout=0.0)
     options.update(kw)
-    return Seq2Seq(V_src, V_tgt, Seq2SeqConfig(**options)).eval()
+    return Seq2Seq(V_src, V_tgt, from_flat(Seq2SeqConfig, options)).eval()
 
 
 def batch(V_src=20, V_tgt=30):
@@ -138,8 +139,8 @@ def test_adaptive_softmax_gives_a_normalised_distribution_and_its_loss():
 def test_bad_configurations_are_refused():
     with pytest.raises(RnnkitError, match="attention"):
         model(attention="cosine")
-    with pytest.raises(RnnkitError, match="teacher-forcing"):
-        model(teacher_forcing=1.5)
+    with pytest.raises(RnnkitError, match=r"^--teacher-forcing must be a finite number in \[0, 1\], got 1.5$"):
+        check_fields(Seq2SeqConfig(teacher_forcing=1.5))  # the declared range, checked where a config enters
     with pytest.raises(RnnkitError, match="output layer"):
         model(output="hierarchical")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnkit.tasks.configs import training_flags
+from rnnkit.train.config import training_flags
 from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, INIT_NAMES, opt
 
 
