@@ -93,7 +93,7 @@ def test_a_task_may_split_its_own_batches(monkeypatch):
 def test_word_weighted_shares_of_translate_and_caption():
     """Translation and captioning losses are means over target words: their shares are weighted by
     word counts, so the ranks' weighted means average to the batch's word mean exactly."""
-    from rnnkit.tasks.caption.train import AugmentedBatches
+    from rnnkit.tasks.caption.data import CaptionedImages
     from rnnkit.tasks.translate.data import EncodedPairs
 
     g = torch.Generator().manual_seed(0)
@@ -103,7 +103,7 @@ def test_word_weighted_shares_of_translate_and_caption():
     parts = [EncodedPairs.share(None, src, tgt, r, 2) for r in range(2)]
     assert sum(w * word_mean(t) for _, t, w in parts) / 2 == pytest.approx(word_mean(tgt))
     owner = torch.tensor([0, 0, 1, 2, 2])  # 5 captions of 3 images
-    parts = [AugmentedBatches.share(None, (tgt, torch.zeros(3, 4, 4, 3), owner), tgt, r, 2) for r in range(2)]
+    parts = [CaptionedImages.share(None, (tgt, torch.zeros(3, 4, 4, 3), owner), tgt, r, 2) for r in range(2)]
     assert sum(w * word_mean(t) for _, t, w in parts) / 2 == pytest.approx(word_mean(tgt))
     assert [p[0][2].tolist() for p in parts] == [[0, 0], [0, 1, 1]]  # owners renumbered within each rank
 

@@ -28,12 +28,11 @@ from rnnkit.train.config import RESUMABLE, ModelConfig, TrainConfig
 COMMAND_MODULES = [
     "rnnkit.lab.cli",
     "rnnkit.scratch.cli",
-    "rnnkit.tasks.caption.cli",
 ]
 
 
 #: Tasks whose commands are generated from their declaration (``rnnkit.tasks.<name>.task.TASK``).
-TASK_COMMANDS = ["classify", "forecast", "speech", "tag", "translate"]
+TASK_COMMANDS = ["classify", "forecast", "speech", "tag", "translate", "caption"]
 
 
 def cmd_train(args) -> int:

@@ -23,7 +23,8 @@ Three variants share everything else:
 
 ``encode(images) -> CaptionState`` then ``step(tokens (N,), state) -> (log_probs (N, V), state)`` is the
 interface of ``rnnkit.decoding``, so greedy, beam, sampling and exhaustive search are shared with the
-other decoders. ``config`` is any object with the fields of ``rnnkit.tasks.caption.config.CaptionerConfig``.
+other decoders. ``config`` is a ``CaptionerConfig`` (``rnnkit.models.captioner_config``), valid: checked where it
+entered (the flags, ``check_fields``, a checkpoint).
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnkit.cells.base import LSTMState
-from rnnkit.errors import RnnkitError, unknown_choice
+from rnnkit.errors import RnnkitError
 from rnnkit.layers import build_rnn
 from rnnkit.layers.state import map_state
 from rnnkit.models.attention import Attention
+from rnnkit.models.captioner_config import CaptionerConfig
 from rnnkit.models.cnn_encoder import CNNEncoder
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3  # the vocabulary's first ids: <pad> <unk> <s> </s>
-VARIANTS = ("attend", "show", "blind")
 
 
 class CaptionState(NamedTuple):
@@ -63,25 +64,18 @@ class Captioner(nn.Module):
     """``forward((tgt_in (N, T), images (B, H, W, 3) uint8, owner (N,)), tgt_out (N, T)) -> (None, loss, None)``:
     caption n describes image ``owner[n]``, so the image is encoded once for all its captions."""
 
-    def __init__(self, vocab_size: int, config):
+    def __init__(self, vocab_size: int, config: CaptionerConfig):
         super().__init__()
-        c = self.config = config
-        if c.variant not in VARIANTS:
-            raise unknown_choice("variant", c.variant, VARIANTS)
-        for name in ("embedding", "hidden", "attention_size"):
-            if not isinstance(getattr(c, name), int) or getattr(c, name) < 1:
-                raise RnnkitError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(c, name)!r}")
-        if not 0.0 <= c.dropout < 1.0 or c.doubly_stochastic < 0:
-            raise RnnkitError(f"--dropout must be in [0, 1) and --doubly-stochastic >= 0, got {c.dropout}, "
-                              f"{c.doubly_stochastic}")
-        E, H = c.embedding, c.hidden
+        c = self.config = config  # valid: checked where it entered
+        E, H = c.embedding, c.rnn.hidden
         self.attend = c.variant == "attend"
         self.encoder = CNNEncoder(c.channels) if c.variant != "blind" else None
         C = self.encoder.size if self.encoder is not None else 1  # blind: one zero feature
         self.embed = nn.Embedding(vocab_size, E, padding_idx=PAD_ID)
-        self.drop = nn.Dropout(c.dropout)
-        self.decoder = build_rnn(c.cell, E + (C if self.attend else 0), H, engine=c.engine, init=c.init,
-                                 forget_bias=c.forget_bias)
+        self.drop = nn.Dropout(c.rnn.dropout)
+        # one layer (the dropout is the captioner's, not between layers)
+        self.decoder = build_rnn(c.rnn, E + (C if self.attend else 0), num_layers=1, bidirectional=False, dropout=0.0,
+                                 residual=False)
         self.has_cell = self.decoder.layers[0].cell.has_cell_state
         self.init_h = nn.Linear(C, H)  # W_h, b_h
         self.init_c = nn.Linear(C, H) if self.has_cell else None  # W_c, b_c

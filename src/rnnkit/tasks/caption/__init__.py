@@ -1,2 +1,3 @@
-"""``rnnkit caption``: image captioning (one-to-many) on Flickr8k-style data: data readers (``data``, ``images``),
-training (``train``), decoding and scoring (``decode``), the attention figure (``figure``) and the CLI (``cli``)."""
+"""``rnnkit caption``: image captioning (one-to-many) on Flickr8k-style data: the declaration (``task``), data
+readers (``data``, ``images``), decoding and scoring (``decode``), the attention figure (``figure``) and the
+``describe`` verb (``cli``)."""

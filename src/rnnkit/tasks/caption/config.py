@@ -1,34 +1,13 @@
-"""Configuration of ``rnnkit caption``: the model, data and training settings, one CLI flag per field
-(``rnnkit caption train --help``), with their valid values. Pure Python, no torch, so building the CLI's
-parsers never loads torch.
+"""The caption task's settings: its data config and its training defaults (the model's are
+``rnnkit.models.captioner_config``), one CLI flag per field (``rnnkit caption train --help``), with their
+valid values. Pure Python, no torch, so building the CLI's parsers never loads torch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnkit.train.config import training_flags
-from rnnkit.train.config import CELL_NAMES, DROPOUT, ENGINE_HELP, ENGINE_NAMES, INIT_NAMES, opt
-
-
-@dataclass
-class CaptionerConfig:
-    variant: str = opt("attend", "attend (Show, Attend and Tell: soft attention over the image grid at every step), "
-                       "show (Show and Tell: the image only initialises the state), blind (never sees the image)",
-                       choices=("attend", "show", "blind"))
-    channels: str = opt("32,64,128,256", "output channels of the CNN encoder's stages, each halving the image "
-                        "(four stages: 96x96 pixels -> a 6x6 grid)")
-    cell: str = opt("lstm", "recurrent cell of the decoder (see `rnnkit cells`)", choices=CELL_NAMES)
-    embedding: int = opt(256, "word embedding size", low=1)
-    hidden: int = opt(256, "hidden units of the decoder", low=1)
-    attention_size: int = opt(256, "size of the additive attention's hidden layer (attend)", low=1)
-    dropout: float = opt(0.3, "dropout on the word embeddings and before the output layer", **DROPOUT)
-    doubly_stochastic: float = opt(1.0, "weight λ of the doubly stochastic attention regulariser "
-                                   "λ (1/L) Σ_i (1 - Σ_t α_ti)² (attend; 0: off)", low=0.0)
-    init: str = opt("default", "recurrent weight initialisation: default, orthogonal, identity, spectral",
-                    choices=INIT_NAMES)
-    forget_bias: float = opt(1.0, "forget-gate bias (LSTM family, GRU update gate)")
-    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
+from rnnkit.train.config import opt, training_flags
 
 
 @dataclass

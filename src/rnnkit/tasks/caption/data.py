@@ -1,5 +1,7 @@
 """Flickr8k-style captions: the captions file (``image#n<TAB>caption``), the split files (one image name
-per line), tokenisation and the vocabulary. Pure Python, no torch.
+per line), tokenisation and the vocabulary; the decoded images of each split with their captions as word
+ids (``CaptionedImages``), batched with every caption of each image (``CaptionBatch``), and their
+teacher-forced loss. Torch is imported by the functions that use it.
 
 Lines that cannot be used are skipped, counted by reason and reported in one line, never silently
 dropped: Flickr8k's captions file has one known quirk, five captions of ``2258277193_586949ec62.jpg.1``,
@@ -13,6 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from typing import NamedTuple
 
 from rnnkit.data.text import BOS, EOS, TokenVocab
 from rnnkit.errors import RnnkitError
@@ -132,3 +136,127 @@ def build_vocab(captions: Captions, names: list[str], min_freq: int) -> TokenVoc
     if min_freq < 1:
         raise RnnkitError(f"--min-freq must be >= 1, got {min_freq}")
     return TokenVocab.build((tokenise(c) for n in names for c in captions.by_image[n]), min_freq, specials=(BOS, EOS))
+
+
+def read_data(d, log=print) -> tuple[Captions, dict]:
+    """The captions (of existing images only) and the three splits' image names of data config ``d``."""
+    root = Path(d.data)
+    if not root.is_dir():
+        raise RnnkitError(f"--data {root} is not a folder; give the Flickr8k-style folder (e.g. ../shared/data/flickr8k)")
+    captions = read_captions(root / d.captions, image_folder(root / d.images))
+    log(captions.report(root / d.captions))
+    splits = {name: read_split(root / getattr(d, f"{name}_split"), captions, log) for name in ("train", "val", "test")}
+    return captions, splits
+
+
+def split_images(d, splits: dict, log=print) -> dict:
+    """The decoded images of each split, ``{"train": (n, S, S, 3) uint8, ...}``, all read (or cached) at once
+    so that training, evaluation and the baselines share one cache file."""
+    from rnnkit.tasks.caption.images import load_images
+
+    names = splits["train"] + splits["val"] + splits["test"]
+    images = load_images(Path(d.data) / d.images, names, d.image_size, d.image_cache, log)
+    out, lo = {}, 0
+    for name in ("train", "val", "test"):
+        out[name], lo = images[lo : lo + len(splits[name])], lo + len(splits[name])
+    return out
+
+
+class CaptionBatch(NamedTuple):
+    """The captioner's inputs: ``tgt_in (N, T)`` (``<s> w_1 .. w_n``, 0 pads), the images ``(b, S, S, 3)``
+    uint8, and ``owner (N,)``, the image each caption describes."""
+
+    tgt_in: object
+    images: object
+    owner: object
+
+    @property
+    def tokens(self) -> int:
+        return int((self.tgt_in != 0).sum())
+
+
+class CaptionedImages:
+    """Images ``(n, S, S, 3)`` uint8 with their captions as word ids: ``batch(indices)`` ->
+    ``(CaptionBatch, tgt_out (N, T))`` with every caption of each image; ``tgt_out`` is ``w_1 .. w_n </s>``,
+    padded with 0. Training images (``batch`` given a step's generator) are randomly cropped (``pad``) and
+    flipped, with ``per_image`` of their captions drawn at random (0: all)."""
+
+    def __init__(self, names: list[str], images, captions: Captions, vocab: TokenVocab, max_words: int = 0,
+                 pad: int = 0, flip: bool = False, per_image: int = 0):
+        self.names, self.images = names, images
+        cut = (lambda w: w[:max_words]) if max_words > 0 else (lambda w: w)
+        self.captions = [[vocab.encode(cut(tokenise(c))) for c in captions.by_image[n]] for n in names]
+        self.references = [[" ".join(tokenise(c)) for c in captions.by_image[n]] for n in names]
+        self.pad, self.flip, self.per_image = pad, flip, per_image
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def batch(self, indices, generator=None):
+        """Images ``indices``; with a ``generator`` (a training step's), augmented as configured."""
+        indices = list(indices)
+        if generator is None:
+            return self.read(indices)
+        import torch
+
+        from rnnkit.tasks.caption.images import augment
+
+        images = augment(self.images[indices], self.pad, self.flip, generator)
+        chosen = None
+        if self.per_image:
+            counts = [len(self.captions[i]) for i in indices]
+            chosen = [torch.randperm(n, generator=generator)[: self.per_image].sort().values.tolist() for n in counts]
+        return self.read(indices, images, chosen)
+
+    def read(self, indices, images=None, chosen: list[list[int]] | None = None):
+        """``chosen[k]``: which captions of the k-th image to use (default: all); ``images``: the images
+        themselves (default: the stored ones)."""
+        import torch
+
+        from rnnkit.data.batching import pad_sequences
+        from rnnkit.models.captioner import BOS_ID, EOS_ID, PAD_ID
+
+        indices = list(indices)
+        chosen = chosen or [range(len(self.captions[i])) for i in indices]
+        ids = [self.captions[i][j] for i, js in zip(indices, chosen) for j in js]
+        owner = torch.tensor([k for k, js in enumerate(chosen) for _ in js], dtype=torch.long)
+        tgt_in, _ = pad_sequences([[BOS_ID, *c] for c in ids], PAD_ID)  # (N, T)
+        tgt_out, _ = pad_sequences([[*c, EOS_ID] for c in ids], PAD_ID)  # (N, T)
+        images = self.images[indices] if images is None else images
+        return CaptionBatch(tgt_in, images, owner), tgt_out
+
+    def share(self, inputs, targets, rank: int, size: int):
+        """Under torchrun: rank ``rank``'s images of a batch with their captions. Its loss, a mean over
+        its caption words, is weighted by ``size`` x its share of the batch's words, so DDP's average is
+        the batch's word mean (the attention regulariser, a mean over images, is weighted alike)."""
+        from rnnkit.models.captioner import PAD_ID
+        from rnnkit.train.distributed import span
+
+        tgt_in, images, owner = inputs  # (N, T), (b, S, S, 3), (N,)
+        lo, hi, own = span(images.shape[0], rank, size)
+        mine = (owner >= lo) & (owner < hi)  # (N,): the captions of this rank's images
+        words = (targets[mine] != PAD_ID).sum() / (targets != PAD_ID).sum()
+        batch = CaptionBatch(tgt_in[mine], images[lo:hi], owner[mine] - lo)
+        return batch, targets[mine], size * float(words) if own else 0.0
+
+
+def caption_loss(model, data: CaptionedImages, limit: int = 0, batch_size: int = 64) -> float:
+    """Mean cross-entropy per word (``</s>`` included) over all captions of the first ``limit`` images
+    (0: all), teacher forced, without the attention regulariser: nats per word."""
+    import torch
+
+    from rnnkit.models.captioner import PAD_ID
+
+    model.eval()
+    device = next(model.parameters()).device
+    n = min(limit, len(data)) if limit else len(data)
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for lo in range(0, n, batch_size):
+            (tgt_in, images, owner), tgt_out = data.batch(range(lo, min(lo + batch_size, n)))
+            state = model.encode(images.to(device), owner.to(device))
+            log_probs, _ = model.decode(state, tgt_in.to(device))  # (N, T, V)
+            real = tgt_out.to(device) != PAD_ID
+            total += float(-log_probs.gather(-1, tgt_out.to(device).unsqueeze(-1)).squeeze(-1)[real].sum())
+            count += int(real.sum())
+    return total / max(count, 1)

@@ -1,5 +1,5 @@
 """Captioning images with every decoder of ``rnnkit.decoding`` (greedy, beam, sample, exhaustive, through
-``translate_decode.decode_state``), BLEU-1..4 against all references with sacrebleu, and the
+``rnnkit.tasks.translate.decode.decode_state``), BLEU-1..4 against all references with sacrebleu, and the
 nearest-neighbour baseline.
 
 CIDEr is not computed: it needs a faithful implementation checked against a published worked example,

@@ -12,17 +12,19 @@ from rnnkit.decoding import beam_search, greedy
 from rnnkit.errors import RnnkitError
 from rnnkit.models import Captioner, CNNEncoder
 from rnnkit.models.captioner import BOS_ID, EOS_ID
-from rnnkit.tasks.caption.config import CaptionDataConfig, CaptionerConfig
+from rnnkit.models.captioner_config import CaptionerConfig
+from rnnkit.schema import check_fields, from_flat
+from rnnkit.tasks.caption.config import CaptionDataConfig
 from rnnkit.tasks.caption.decode import Describer
 from rnnkit.decoding.options import DecodeOptions
 
 V = 13
-SMALL = CaptionerConfig(channels="4,8,8", embedding=8, hidden=12, attention_size=6, dropout=0.0)
+SMALL = from_flat(CaptionerConfig, dict(channels="4,8,8", embedding=8, hidden=12, attention_size=6, dropout=0.0))
 
 
 def make(variant="attend", cell="lstm", seed=0, **kw):
     torch.manual_seed(seed)
-    return Captioner(V, replace(SMALL, variant=variant, cell=cell, **kw)).eval()
+    return Captioner(V, replace(SMALL, variant=variant, rnn=replace(SMALL.rnn, cell=cell), **kw)).eval()
 
 
 def images(n, size=24, seed=1):
@@ -138,5 +140,5 @@ def test_cnn_encoder_grid_and_channel_validation():
         CNNEncoder("8,x")
     with pytest.raises(RnnkitError, match="RGB"):
         encoder(torch.zeros(2, 3, 96, 96, dtype=torch.uint8))
-    with pytest.raises(RnnkitError, match="unknown variant"):
-        make("listen")
+    with pytest.raises(RnnkitError, match=r"^--variant must be one of: attend, blind, show, got 'listen'$"):
+        check_fields(replace(SMALL, variant="listen"))  # checked where a config enters, not by the model
