@@ -46,10 +46,11 @@ def run(nproc: int, a, out: Path) -> dict:
 
 def gradient_bytes(a) -> int:
     from rnnkit.models.language_model import CharLM
-    from rnnkit.train.config import ModelConfig
+    from rnnkit.layers.config import RNNConfig
+    from rnnkit.models.language_model_config import LMConfig
 
     vocab = 100  # about the embedded corpus's
-    model = CharLM(vocab, ModelConfig(hidden=a.hidden, layers=a.layers))
+    model = CharLM(vocab, LMConfig(rnn=RNNConfig(hidden=a.hidden, layers=a.layers)))
     return 4 * sum(p.numel() for p in model.parameters())  # float32 gradients, all reduced each step
 
 

@@ -36,7 +36,8 @@ def rnnkit_cli(*args, env=None, timeout=900) -> subprocess.CompletedProcess:
 
 def bf16(bench) -> dict:
     from rnnkit.models.language_model import CharLM
-    from rnnkit.train.config import ModelConfig
+    from rnnkit.layers.config import RNNConfig
+    from rnnkit.models.language_model_config import LMConfig
 
     V, E, H, L, B, T = (65, 4, 8, 1, 2, 4) if bench.size == "smoke" else (65, 64, 384, 2, 64, 128)
     print(f"char-LM: {V} symbols, embedding {E}, {L} x {H} units, batch {B} x {T} characters, Adam; "
@@ -51,7 +52,7 @@ def bf16(bench) -> dict:
         row = {"cell": cell, "engine": engine, "steps_per_s": {}, "engine_used": None}
         for precision in ("fp32", "bf16"):
             torch.manual_seed(0)
-            config = ModelConfig(cell=cell, hidden=H, layers=L, embedding=E, engine=engine)
+            config = LMConfig(rnn=RNNConfig(cell=cell, hidden=H, layers=L, engine=engine), embedding=E)
             tokens = torch.randint(V, (B, T + 1), device=bench.device)
             bf16 = precision == "bf16"
             autocast = torch.autocast(bench.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()

@@ -29,10 +29,10 @@ if threads:
     torch.set_num_threads(threads)
 torch.set_flush_denormal(True)
 from rnnkit.models.language_model import CharLM
-from rnnkit.tasks.lm.char_lm import stream_loss
-from rnnkit.train.config import ModelConfig
+from rnnkit.models.language_model_config import LMConfig
+from rnnkit.tasks.lm.data import stream_loss
 torch.manual_seed(0)
-model = CharLM(96, ModelConfig())
+model = CharLM(96, LMConfig())
 ids = torch.randint(0, 96, (chars,))
 start = time.perf_counter()
 if task == "eval":

@@ -87,17 +87,17 @@ def setter(*keys, value=None, delete=False):
 
 
 LOAD_CASES = [
-    (setter("model_config", value=[1, 2]), r"model_config: expected a JSON object of settings, got list"),
-    (setter("model_config", delete=True), r"config.json lacks model_config"),
-    (setter("model_config", "hidden", value="abc"), r"model_config: hidden must be an integer, got 'abc'"),
-    (setter("model_config", "hidden", value=-3), r"model_config: hidden must be an integer >= 1, got -3"),
-    (setter("model_config", "dropout", value=float("nan")), r"dropout must be a finite number in \[0, 1\)"),
-    (setter("model_config", "cell", value="magic"), r"cell must be one of: .*lstm.*got 'magic'"),
-    (setter("model_config", "residual", value="yes"), r"residual must be true or false"),
+    (setter("configs", "model", value=[1, 2]), r"configs.model: expected a JSON object of settings, got list"),
+    (setter("configs", "model", delete=True), r"config.json lacks configs.model"),
+    (setter("configs", "model", "hidden", value="abc"), r"configs.model: hidden must be an integer, got 'abc'"),
+    (setter("configs", "model", "hidden", value=-3), r"configs.model: hidden must be an integer >= 1, got -3"),
+    (setter("configs", "model", "dropout", value=float("nan")), r"dropout must be a finite number in \[0, 1\)"),
+    (setter("configs", "model", "cell", value="magic"), r"cell must be one of: .*lstm.*got 'magic'"),
+    (setter("configs", "model", "residual", value="yes"), r"residual must be true or false"),
     (setter("vocab", value=["ab", "c"]), r"vocab entry 'ab' is not a single character"),
     (setter("vocab", value=7), r"vocab must be a non-empty list of strings"),
     (setter("vocab", value="aab"), r"vocab has repeated entries"),
-    (setter("model_config", "hidden", value=100_000), r"the model needs about .* GB .* but this machine has .* available"),
+    (setter("configs", "model", "hidden", value=100_000), r"the model needs about .* GB .* but this machine has .* available"),
 ]
 
 
@@ -113,9 +113,9 @@ RESUME_CASES = [
     (setter("trainer", delete=True), r"config.json has no 'trainer' object"),
     (setter("trainer", "best", value="low"), r"trainer.best is 'low'"),
     (setter("trainer", "optimizer", value={"param_groups": 3}), r"trainer.optimizer lacks its param_groups"),
-    (setter("train_config", value=[]), r"train_config: expected a JSON object"),
-    (setter("train_config", "batch_size", value=0), r"train_config: batch_size must be an integer >= 1, got 0"),
-    (setter("train_config", "optimizer", value="magic"), r"optimizer must be one of: .*got 'magic'"),
+    (setter("configs", "train", value=[]), r"configs.train: expected a JSON object"),
+    (setter("configs", "train", "batch_size", value=0), r"configs.train: batch_size must be an integer >= 1, got 0"),
+    (setter("configs", "train", "optimizer", value="magic"), r"optimizer must be one of: .*got 'magic'"),
 ]
 
 
@@ -153,7 +153,7 @@ def opened(monkeypatch):
 def test_paths_in_a_checkpoint_are_not_followed(lm_run, forecast_run, tmp_path, capsys, opened):
     decoy = tmp_path / "secret.txt"
     decoy.write_text("root:x:0:0\n")
-    run = damaged(lm_run, tmp_path, setter("train_config", "corpus", value=str(decoy)))
+    run = damaged(lm_run, tmp_path, setter("configs", "data", "corpus", value=str(decoy)))
     opened.clear()
     assert main(["sample", "--checkpoint", str(run), "--length", "3", "--seed", "0"]) == 0
     assert main(["eval", "--checkpoint", str(run), "--corpus", str(lm_run.parent / "corpus.txt")]) == 0
@@ -231,7 +231,7 @@ def test_too_big_a_model_is_refused_before_it_is_allocated(periodic_corpus, tmp_
 
 
 def test_divergence_far_above_the_initial_loss_and_nan(periodic_corpus, tmp_path, monkeypatch, capsys):
-    import rnnkit.tasks.lm.char_lm as char_lm
+    import rnnkit.tasks.lm.data as lm_data
     from rnnkit.train.checkpoint import load_checkpoint
     from rnnkit.train.trainer import divergence_limit
 
@@ -239,7 +239,7 @@ def test_divergence_far_above_the_initial_loss_and_nan(periodic_corpus, tmp_path
     for bad, shown in ((240_000.0, r"240000 at step 4, above \d+\.?\d* \(10 times the initial loss"),
                        (math.nan, r"nan at step 4;")):
         losses = iter([2.0, bad])
-        monkeypatch.setattr(char_lm, "window_loss", lambda model, windows: next(losses))
+        monkeypatch.setattr(lm_data, "window_loss", lambda model, windows: next(losses))
         out = tmp_path / f"run-{bad}"
         assert main(["train", "--corpus", str(periodic_corpus), "--out", str(out), "--steps", "8", "--eval-every", "2",
                      "--checkpoint-every", "2", *TINY]) == 2
@@ -256,12 +256,13 @@ def test_the_parameter_count_on_the_meta_device_is_exact():
     checks must not read any)."""
     from rnnkit.cells import CELLS, INITS
     from rnnkit.models.language_model import CharLM
-    from rnnkit.train.config import ModelConfig
+    from rnnkit.models.language_model_config import LMConfig
+    from rnnkit.schema import from_flat
     from rnnkit.train.memory import count_parameters
 
     for cell in CELLS:
         for init in INITS:
             if init != "default" and cell in ("mingru", "minlstm"):
                 continue  # no recurrent weights to initialise: refused with one line
-            make = lambda: CharLM(20, ModelConfig(cell=cell, init=init, hidden=6, embedding=3))
+            make = lambda: CharLM(20, from_flat(LMConfig, dict(cell=cell, init=init, hidden=6, embedding=3)))
             assert count_parameters(make) == sum(p.numel() for p in make().parameters()), (cell, init)

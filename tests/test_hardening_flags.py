@@ -129,11 +129,12 @@ def test_every_output_file_flag_checks_its_folder():
 
 def test_config_defaults_are_valid():
     """Every config dataclass behind a command accepts its own defaults (and its presets)."""
-    from rnnkit.models.configs import ClassifierConfig
-    from rnnkit.tasks.configs import PRESETS, ClassifyDataConfig, ClassifyTrainFlags
-    from rnnkit.train.config import ModelConfig, TrainConfig
+    from rnnkit.models.classifier_config import ClassifierConfig
+    from rnnkit.tasks.classify.config import PRESETS, ClassifyDataConfig, ClassifyTrainFlags
+    from rnnkit.models.language_model_config import LMConfig
+    from rnnkit.train.config import TrainConfig
 
-    for cls in (ModelConfig, TrainConfig):
+    for cls in (LMConfig, TrainConfig):
         check_config(cls, {}, "defaults")
     for key, cls in (("model", ClassifierConfig), ("data", ClassifyDataConfig), ("train", ClassifyTrainFlags)):
         check_config(cls, PRESETS["course"][key], "preset course")
@@ -163,8 +164,8 @@ def test_main_returns_2_and_a_fresh_process_prints_one_line(capsys):
 
 
 def test_check_config_refuses_wrong_types_ranges_and_names():
+    from rnnkit.models.language_model_config import LMConfig
     from rnnkit.tasks.forecast.config import ForecastDataConfig
-    from rnnkit.train.config import ModelConfig
 
     cases = [({"strategy": "magic"}, r"strategy must be one of: direct, recursive, got 'magic'"),
              ({"window": "24"}, r"window must be an integer, got '24'"),
@@ -175,10 +176,10 @@ def test_check_config_refuses_wrong_types_ranges_and_names():
         with pytest.raises(RnnkitError, match=message):
             check_config(ForecastDataConfig, data, "config.json")
     with pytest.raises(RnnkitError, match="expected a JSON object of settings, got list"):
-        check_config(ModelConfig, [1, 2], "config.json")
+        check_config(LMConfig, [1, 2], "config.json")
     with pytest.raises(RnnkitError, match="cell must be one of: .*lstm"):
-        check_config(ModelConfig, {"cell": "lstn"}, "config.json")
-    assert check_config(ModelConfig, {"hidden": 8, "unknown_later_field": 1}, "x").hidden == 8
+        check_config(LMConfig, {"cell": "lstn"}, "config.json")
+    assert check_config(LMConfig, {"hidden": 8, "unknown_later_field": 1}, "x").rnn.hidden == 8
 
 
 def test_configs_built_in_python_are_checked_against_their_declared_ranges():

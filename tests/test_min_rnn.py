@@ -160,11 +160,12 @@ def test_deep_bidirectional_stack_and_carried_state(float64, name):
 def test_generation_steps_equal_the_parallel_forward(float64, name):
     """CharLM.step (one character, the sequential mode) carries the state: its log-probabilities at every
     step equal those of one parallel forward over the whole text."""
+    from rnnkit.layers.config import RNNConfig
     from rnnkit.models.language_model import CharLM
-    from rnnkit.train.config import ModelConfig
+    from rnnkit.models.language_model_config import LMConfig
 
     torch.manual_seed(0)
-    model = CharLM(11, ModelConfig(cell=name, hidden=8, layers=2, embedding=5)).eval()
+    model = CharLM(11, LMConfig(rnn=RNNConfig(cell=name, hidden=8, layers=2), embedding=5)).eval()
     ids = torch.randint(0, 11, (2, 12))
     logits, _, _ = model(ids)
     state = model.init_state(2)

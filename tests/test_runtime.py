@@ -26,12 +26,13 @@ def test_flush_is_scoped_and_restored():
 
 def test_language_model_loss_unchanged_by_the_flush(one_thread):
     from rnnkit.models.language_model import CharLM
-    from rnnkit.tasks.lm.char_lm import stream_loss, window_loss
-    from rnnkit.train.config import ModelConfig
+    from rnnkit.layers.config import RNNConfig
+    from rnnkit.models.language_model_config import LMConfig
+    from rnnkit.tasks.lm.data import stream_loss, window_loss
 
     torch.manual_seed(0)
     for cell in ("lstm", "gru", "elman"):
-        model = CharLM(20, ModelConfig(cell=cell, hidden=32, layers=2, embedding=8)).eval()
+        model = CharLM(20, LMConfig(rnn=RNNConfig(cell=cell, hidden=32, layers=2), embedding=8)).eval()
         ids = torch.randint(0, 20, (3000,))
         windows = torch.randint(0, 20, (8, 65))
         plain = stream_loss(model, ids, 4, 64), window_loss(model, windows)

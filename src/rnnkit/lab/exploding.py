@@ -12,8 +12,7 @@ import json
 import math
 from pathlib import Path
 
-from rnnkit.tasks.lm.char_lm import train_lm
-from rnnkit.train.config import ModelConfig, TrainConfig
+from rnnkit.tasks import runner
 from rnnkit.train.trainer import Diverged
 
 
@@ -24,13 +23,15 @@ def clipping_demo(corpus: str | None, out: str, cell: str = "elman", radius: flo
     results = {}
     for name, c in (("no clipping", 0.0), (f"clip norm {clip:g}", clip)):
         run_dir = Path(out) / ("no-clip" if c == 0 else "clip")
-        model = ModelConfig(cell=cell, hidden=hidden, layers=1, embedding=0, init="spectral", spectral_radius=radius)
-        train = TrainConfig(corpus=corpus, out=str(run_dir), seq_len=64, batch_size=32, optimizer="sgd", lr=lr,
-                            clip=c, warmup=0, schedule="constant", steps=steps, eval_every=max(1, steps // 6),
-                            log_every=5, sample_every=0, eval_windows=32, seed=seed)
+        task = runner.get_task("lm")
+        configs = runner.configs_from_flags(task, {
+            "model": dict(cell=cell, hidden=hidden, layers=1, embedding=0, init="spectral", spectral_radius=radius),
+            "data": dict(corpus=corpus, seq_len=64, eval_windows=32),
+            "train": dict(out=str(run_dir), batch_size=32, optimizer="sgd", lr=lr, clip=c, warmup=0, schedule="constant",
+                          steps=steps, eval_every=max(1, steps // 6), log_every=5, sample_every=0, seed=seed)})
         record = {"run_dir": str(run_dir), "diverged_at": None}
         try:
-            summary = train_lm(model, train, log=lambda *a: None)
+            summary = runner.train(task, configs, log=lambda *a: None)
             record.update(val_loss=summary["val_loss"], clipped_steps=summary["clipped_steps"])
         except Diverged as e:
             record.update(val_loss=math.nan, clipped_steps=None, diverged_at=e.step)

@@ -10,9 +10,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rnnkit.errors import RnnkitError
 from rnnkit.layers import build_rnn
-from rnnkit.train.config import ModelConfig
+from rnnkit.models.language_model_config import LMConfig
 
 
 class CharLM(nn.Module):
@@ -23,27 +22,15 @@ class CharLM(nn.Module):
     advances the state by one character, so generation never re-runs the prefix.
     """
 
-    def __init__(self, vocab_size: int, config: ModelConfig):
+    def __init__(self, vocab_size: int, config: LMConfig):
         super().__init__()
         c = config
         self.vocab_size, self.config = vocab_size, c
-        if c.embedding < 0:
-            raise RnnkitError(f"embedding size must be >= 0 (0 = one-hot), got {c.embedding}")
         self.embed = nn.Embedding(vocab_size, c.embedding) if c.embedding > 0 else None
-        options = {"tau": c.tau} if c.cell == "mtrnn" else {}
-        self.rnn = build_rnn(
-            c.cell, c.embedding or vocab_size, c.hidden, num_layers=c.layers, dropout=c.dropout,
-            residual=c.residual, engine=c.engine, init=c.init, spectral_radius=c.spectral_radius,
-            forget_bias=c.forget_bias, **options,
-        )
-        self.drop = nn.Dropout(c.dropout)
+        self.rnn = build_rnn(c.rnn, c.embedding or vocab_size, bidirectional=False)
+        self.drop = nn.Dropout(c.rnn.dropout)
         self.head = nn.Linear(self.rnn.output_size, vocab_size)  # o_t = W_o h_t + b_o
-        if c.tie_weights:
-            if self.embed is None or c.embedding != self.rnn.output_size:
-                raise RnnkitError(
-                    f"--tie-weights needs an embedding of the hidden size: got --embedding {c.embedding} "
-                    f"and --hidden {c.hidden}; set --embedding {self.rnn.output_size}"
-                )
+        if c.tie_weights:  # the embedding is then of the hidden size (the task's check says so)
             self.head.weight = self.embed.weight
 
     def encode(self, inputs: torch.Tensor) -> torch.Tensor:

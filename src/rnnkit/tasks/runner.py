@@ -228,7 +228,9 @@ def train(task: Task, configs: dict, log=print) -> dict:
     if task.rescore_best:
         best, _ = load_checkpoint(run_dir / "best")
         load_weights(trainer.model, best, run_dir / "best")
-    log(p.report(trainer.model, summary))
+    text = p.report(trainer.model, summary)
+    if text:  # empty: nothing to add (a resumed run that was already complete)
+        log(text)
     return summary
 
 

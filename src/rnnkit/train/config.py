@@ -1,7 +1,7 @@
-"""Configuration dataclasses for the character-level language model and its training run.
+"""``TrainConfig``, the trainer's settings, and ``training_flags``, a task's training flags made from it.
 
-Each field's ``help`` is the CLI flag's help text (``rnnkit train --help``): the flags are generated
-from these classes, one to one (``--seq-len`` is ``seq_len``). Pure Python, no torch.
+Each field's ``help`` is the CLI flag's help text: the flags are generated from these classes, one to
+one (``--batch-size`` is ``batch_size``). Pure Python, no torch.
 """
 
 from __future__ import annotations
@@ -17,34 +17,8 @@ FRACTION = dict(above=0.0, below=1.0)  # an open interval: some of the data, nev
 
 
 @dataclass
-class ModelConfig:
-    cell: str = opt("lstm", "recurrent cell: elman, elman-relu, elman-sigmoid, simple-lstm, lstm, "
-                    "peephole-lstm, coupled-lstm, ln-lstm, gru, gru-course, mtrnn, mingru, minlstm",
-                    choices=CELL_NAMES)
-    hidden: int = opt(256, "hidden units per layer (per direction)", low=1)
-    layers: int = opt(2, "number of stacked recurrent layers", low=1)
-    embedding: int = opt(64, "embedding size for the input characters; 0 feeds one-hot vectors instead", low=0)
-    dropout: float = opt(0.0, "dropout on the embedding, between layers and before the output head", **DROPOUT)
-    residual: bool = opt(False, "residual connections between layers of equal size")
-    tie_weights: bool = opt(False, "share the embedding and output weights (needs --embedding equal to --hidden)")
-    init: str = opt("default", "initialisation of the recurrent weights: default, orthogonal, identity (IRNN), spectral",
-                    choices=INIT_NAMES)
-    spectral_radius: float = opt(1.0, "spectral radius of each recurrent weight block with --init spectral",
-                                   above=0.0)
-    forget_bias: float = opt(1.0, "forget-gate bias for cells with a forget gate (LSTM family; the GRU's update gate)")
-    tau: float = opt(2.0, "time constant of the MTRNN's leaky units (mtrnn only)", low=1.0)
-    engine: str = opt("auto", ENGINE_HELP, choices=ENGINE_NAMES)
-
-
-@dataclass
 class TrainConfig:
-    corpus: str | None = opt(None, "UTF-8 text file to learn from (default: Python's standard-library source)")
-    val_fraction: float = opt(0.1, "last fraction of the corpus held out for validation", **FRACTION)
-    seq_len: int = opt(128, "characters per truncated-BPTT chunk (backpropagation length)", low=1)
     batch_size: int = opt(32, "parallel streams per batch", low=1)
-    state_reset: float = opt(0.05, "probability that a stream restarts a chunk from a zero state, so the model "
-                             "also learns to start from the zero state that sampling and evaluation use",
-                             low=0.0, high=1.0)
     steps: int = opt(2000, "optimisation steps to run", low=1)
     time: float = opt(0.0, "stop after this many seconds of training (0: no time limit)", low=0.0)
     lr: float = opt(2e-3, "peak learning rate", above=0.0, high=1e6)
@@ -57,10 +31,7 @@ class TrainConfig:
     clip: float = opt(1.0, "clip the gradient's global norm to this value (0: off)", low=0.0)
     clip_value: float = opt(0.0, "clip each gradient component to [-v, v] (0: off)", low=0.0)
     eval_every: int = opt(200, "evaluate on the validation split every N steps", low=1)
-    eval_windows: int = opt(64, "random validation windows per evaluation", low=1)
-    eval_window: int = opt(256, "characters per validation window (each starts from a zero state)", low=1)
     sample_every: int = opt(500, "print a generated sample every N steps (0: never)", low=0)
-    sample_length: int = opt(200, "characters per generated sample during training", low=1)
     patience: int = opt(0, "early stopping: stop after N evaluations without improvement (0: off)", low=0)
     checkpoint_every: int = opt(500, "write a checkpoint every N steps (and always at the end)", low=1)
     log_every: int = opt(20, "log the training loss every N steps", low=1)
@@ -78,7 +49,8 @@ RESUMABLE = {"steps", "time", "device", "eval_every", "sample_every", "checkpoin
              "patience", "resume", "out", "threads", "amp"}
 
 
-#: The fields of ``TrainConfig`` that mean the same for every task (the rest are about text streams).
+#: The fields of ``TrainConfig`` that every task offers as flags (a task offers the others, ``sample_every``
+#: and ``amp``, by naming them in ``training_flags``'s overrides).
 GENERIC = ("batch_size", "steps", "time", "lr", "optimizer", "momentum", "weight_decay", "schedule", "warmup",
            "clip", "clip_value", "eval_every", "patience", "checkpoint_every", "log_every", "device", "seed",
            "out", "resume", "threads")
@@ -94,11 +66,12 @@ TASK_HELP = {
 def training_flags(name: str, **overrides):
     """A dataclass of the generic ``TrainConfig`` fields, for ``add_config_arguments``; ``overrides``
     maps a field to a new default, or to ``(default, help)`` or ``(default, help, {valid range})``
-    (``{"allow_zero": True}`` where 0 gets a meaning). The fields keep ``TrainConfig``'s ranges."""
+    (``{"allow_zero": True}`` where 0 gets a meaning); a field outside ``GENERIC`` named there is offered
+    too (the language model's ``sample_every``). The fields keep ``TrainConfig``'s ranges."""
     task = name.removesuffix("TrainFlags").lower()  # ClassifyTrainFlags: classify, its run folders' prefix
     spec = []
     for f in fields(TrainConfig):
-        if f.name not in GENERIC:
+        if f.name not in GENERIC and f.name not in overrides:
             continue
         default, help_text, meta = f.default, f.metadata["help"], dict(f.metadata)
         help_text = TASK_HELP.get(f.name, help_text).replace("<task>", task)

@@ -108,17 +108,17 @@ def test_bad_corpus_files(tmp_path, capsys):
 
 def test_bad_names(tmp_path, periodic_corpus, capsys):
     assert main(["train", "--corpus", str(periodic_corpus), "--cell", "lstn"]) == 2
-    one_line_error(capsys, r"unknown cell 'lstn'; choose one of: .*gru.*lstm")
+    one_line_error(capsys, r"--cell must be one of: .*gru.*lstm.*got 'lstn'")
     assert main(["train", "--corpus", str(periodic_corpus), "--optimizer", "adam2"]) == 2
-    one_line_error(capsys, r"unknown optimizer 'adam2'; choose one of: adagrad, adam, adamw")
+    one_line_error(capsys, r"--optimizer must be one of: adagrad, adam, adamw.*got 'adam2'")
 
 
 def test_help_lists_every_cell():
     from rnnkit.cells import CELLS
-    from rnnkit.train.config import ModelConfig
-    from dataclasses import fields
+    from rnnkit.models.language_model_config import LMConfig
+    from rnnkit.schema import flat_fields
 
-    help_text = next(f for f in fields(ModelConfig) if f.name == "cell").metadata["help"]
+    help_text = next(f for f in flat_fields(LMConfig) if f.name == "cell").help
     assert set(re.findall(r"[\w-]+", help_text.split(":", 1)[1])) == set(CELLS)
 
 
@@ -142,7 +142,7 @@ def test_bad_prime_and_checkpoints(tmp_path, periodic_corpus, capsys):
     one_line_error(capsys, "config.json is not valid JSON")
     # mismatched: the config says one size, the weights are another
     config = json.loads((out / "checkpoint" / "config.json").read_text())
-    config["model_config"]["hidden"] = 64
+    config["configs"]["model"]["hidden"] = 64
     (out / "checkpoint" / "config.json").write_text(json.dumps(config))
     assert main(["sample", "--checkpoint", str(out / "checkpoint")]) == 2
     one_line_error(capsys, r"does not match the model its config describes \(wrong shape: ")
@@ -162,9 +162,9 @@ def test_nan_loss_from_the_cli(tmp_path, periodic_corpus, capsys):
 
 def test_nan_loss_keeps_last_good_checkpoint(tmp_path, periodic_corpus):
     """The loss turns NaN at step 8: the step-5 checkpoint stays, complete and finite."""
+    from rnnkit.models import language_model
     from rnnkit.models.language_model import CharLM
-    from rnnkit.tasks.lm import char_lm
-    from rnnkit.train.config import ModelConfig, TrainConfig
+    from rnnkit.tasks import runner
     from rnnkit.train.trainer import Diverged
 
     class PoisonedLM(CharLM):
@@ -178,16 +178,19 @@ def test_nan_loss_keeps_last_good_checkpoint(tmp_path, periodic_corpus):
                     loss = loss * float("nan")
             return logits, loss, state
 
-    original = char_lm.CharLM
-    char_lm.CharLM = PoisonedLM
+    task = runner.get_task("lm")
+    configs = runner.configs_from_flags(task, {
+        "data": dict(corpus=str(periodic_corpus), seq_len=24, eval_windows=4, eval_window=32),
+        "model": dict(hidden=16, layers=1, embedding=8),
+        "train": dict(out=str(tmp_path / "run"), steps=20, checkpoint_every=5, batch_size=8, sample_every=0)})
+    original = language_model.CharLM
+    language_model.CharLM = PoisonedLM
     try:
-        config = TrainConfig(corpus=str(periodic_corpus), out=str(tmp_path / "run"), steps=20, checkpoint_every=5,
-                             seq_len=24, batch_size=8, eval_windows=4, eval_window=32, sample_every=0)
         with pytest.raises(Diverged, match=r"loss became nan at step 8; training stopped and the last good "
                                             r"checkpoint \(step 5\) is in"):
-            char_lm.train_lm(ModelConfig(hidden=16, layers=1, embedding=8), config, log=lambda *a: None)
+            runner.train(task, configs, log=lambda *a: None)
     finally:
-        char_lm.CharLM = original
+        language_model.CharLM = original
     meta = json.loads((tmp_path / "run" / "checkpoint" / "config.json").read_text())
     assert meta["step"] == 5
     weights = load_file(str(tmp_path / "run" / "checkpoint" / "model.safetensors"))
@@ -213,3 +216,26 @@ def test_console_script_help_explains_every_flag():
     result = run_cli("sample", "--help")
     for flag in ["--checkpoint", "--prime", "--length", "--temperature", "--top-k", "--top-p", "--beam", "--seed"]:
         assert flag in result.stdout
+
+
+def test_a_run_in_the_old_checkpoint_layout_resumes_exactly(tmp_path, periodic_corpus, capsys):
+    """A run written before the task's declaration (``model_config`` + ``train_config``, no ``configs``)
+    resumes through ``migrate`` to exactly the weights of the same run in the current layout."""
+    import shutil
+
+    code, new = train(tmp_path, periodic_corpus, "--steps", "4", "--checkpoint-every", "2", "--sample-every", "0")
+    assert code == 0
+    old = tmp_path / "old"
+    shutil.copytree(new, old)
+    for name in ("checkpoint", "best"):
+        path = old / name / "config.json"
+        meta = json.loads(path.read_text())
+        configs = meta.pop("configs")
+        configs["model"].pop("bidirectional")  # the old model config had no such field
+        meta["model_config"], meta["train_config"] = configs["model"], {**configs["data"], **configs["train"]}
+        path.write_text(json.dumps(meta))
+    for run in (new, old):
+        assert main(["train", "--out", str(run), "--resume", "--steps", "6"]) == 0
+    a, b = (load_file(str(run / "checkpoint" / "model.safetensors")) for run in (new, old))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert "configs" in json.loads((old / "checkpoint" / "config.json").read_text())  # written in the new layout

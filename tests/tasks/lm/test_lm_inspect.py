@@ -38,3 +38,13 @@ def test_inspect_cli(tmp_path, periodic_corpus, capsys):
     assert "error: no unit 0 in layer 5: the model has 2 layer(s) of 16 units" in capsys.readouterr().err
     assert main(["inspect", "--checkpoint", str(out), "--text", "the cat", "--rank", "quotes"]) == 2
     assert "never changes the property 'quotes'" in capsys.readouterr().err
+    # with neither --text nor --file: the run's own validation text (the held-out tail of its corpus)
+    assert main(["inspect", "--checkpoint", str(out), "--rank", "line-position", "--top", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "--file not given: reading the run's validation text (the last 0.1 of" in captured.err
+    tail = periodic_corpus.read_text()[-int(len(periodic_corpus.read_text()) * 0.1):]
+    assert f"Pearson r over {len(tail)} characters" in captured.out
+    assert main(["inspect", "--checkpoint", str(out), "--rank", "quotes"]) == 2
+    err = capsys.readouterr().err
+    assert (f"the run's validation text (the last 0.1 of {periodic_corpus}) never changes the property 'quotes': "
+            f"it does not occur in its {len(tail):,} characters") in err

@@ -53,7 +53,7 @@ def activations(model, ids: list[int]) -> list[np.ndarray]:
     """Per layer, the ``(T, H)`` activations after reading each character (c_t for LSTM-family cells,
     h_t otherwise; a bidirectional layer is not expected in a language model)."""
     model.eval()
-    x = model.encode(torch.tensor([ids]))  # (1, T, E)
+    x = model.encode(torch.tensor([ids], device=next(model.parameters()).device))  # (1, T, E)
     per_layer = []
     for layer in model.rnn.layers:
         cell, state, outs, records = layer.cell, layer.init_state(1), [], []
@@ -61,18 +61,22 @@ def activations(model, ids: list[int]) -> list[np.ndarray]:
             out, state = cell(x[:, t], state)
             outs.append(out)
             records.append((state.c if isinstance(state, LSTMState) else out)[0])
-        per_layer.append(torch.stack(records).float().numpy())  # (T, H)
+        per_layer.append(torch.stack(records).float().cpu().numpy())  # (T, H)
         x = torch.stack(outs, dim=1)  # the next layer's input, (1, T, H)
     return per_layer
 
 
-def rank_units(acts: list[np.ndarray], text: str, prop: str, top: int = 5) -> list[tuple[int, int, float]]:
-    """``(layer, unit, correlation)`` of the units whose activation best tracks ``prop`` (|Pearson r|)."""
+def rank_units(acts: list[np.ndarray], text: str, prop: str, top: int = 5,
+               where: str = "the text") -> list[tuple[int, int, float]]:
+    """``(layer, unit, correlation)`` of the units whose activation best tracks ``prop`` (|Pearson r|);
+    ``where`` names the text in the error when the property does not vary over it."""
     if prop not in PROPERTIES:
         raise unknown_choice("property", prop, PROPERTIES)
     target = PROPERTIES[prop](text)
     if target.std() == 0:
-        raise RnnkitError(f"the text never changes the property {prop!r}; give a text where it varies")
+        absent = f": it does not occur in its {len(text):,} characters" if not target.any() else ""
+        raise RnnkitError(f"{where} never changes the property {prop!r}{absent}; give a text where it varies "
+                          "(--text or --file)")
     rows = []
     for l, a in enumerate(acts):
         a = a - a.mean(0)
