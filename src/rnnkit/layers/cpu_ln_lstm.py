@@ -22,7 +22,6 @@ layer_norm_grad = torch.ops.aten.native_layer_norm_backward
 
 class LayerNormLSTMStep(Step):
     has_c = True
-    gates = 4
 
     def __init__(self, cell, xp, h0, c0, params, sizes):
         super().__init__(cell, xp, h0, c0, params, sizes)

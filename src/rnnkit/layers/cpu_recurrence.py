@@ -3,14 +3,14 @@
 Dimension legend: T steps, B rows of the batch, H hidden units, G gates (the columns of ``xp`` are G*H).
 Every buffer is time-major, ``(T, B, ...)``, so one step's rows are one contiguous block.
 
-``CpuRecurrence.apply(step, sizes, xp, h0, c0, *params) -> hs (T+1, B, H)[, cs (T+1, B, H)]``
+``CpuRecurrence.apply(step_type, cell, sizes, xp, h0, c0, *params) -> hs (T+1, B, H)[, cs (T+1, B, H)]``
 
 - ``xp (T, B, G*H)``: the input's part of every gate at every step, computed before the loop in one
   GEMM (and differentiated by torch, so the gradients of ``W_ih``, ``b_ih`` and ``x`` come from there);
 - ``sizes``: the rows alive at each step (the batch is sorted by length, longest first, so the rows
   alive at step t are the first ``sizes[t]``: each step works on a prefix of the batch, as torch's
   packed sequences do, and a row that has ended keeps its state);
-- ``step``: the cell's step (``cpu_steps``, ``cpu_ln_lstm``), which owns the buffers and does one GEMM
+- ``step_type``: the cell's step (``cpu_steps``, ``cpu_ln_lstm``), which owns the buffers and does one GEMM
   and a few fused element-wise operations per step, in place, under no autograd;
 - ``hs[0] = h0`` and ``hs[t+1]`` the state after step t (zero past a row's length).
 
@@ -30,14 +30,13 @@ from torch.autograd.function import once_differentiable
 class Step:
     """What every cell's step shares: the state buffers and the carried gradients.
 
-    A subclass sets ``gates`` and ``has_c``, lists its parameters (``params(cell)``, the tensors the
+    A subclass sets ``has_c`` (an LSTM-like state), lists its parameters (``params(cell)``, the tensors the
     Function differentiates), and writes ``forward(t, n)``, ``backward(t, n, dh, dc) -> (dh_prev, dc_prev)``
     (``dh``, ``dc``: everything that flows into the state after step t, ``(n, H)`` views of the carried
     gradients, which a step may overwrite with dL/dh_{t-1}, dL/dc_{t-1} and return) and
     ``grads() -> gradients of params``.
     """
 
-    gates = 1
     has_c = False
 
     def __init__(self, cell, xp: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, params: tuple,

@@ -130,7 +130,8 @@ class LSTMStep(Step):
         self.I, self.F, self.G, self.O = (each(acts[..., s]) for s in (slice(0, H), self.f, self.g, self.o))
         self.SIG, self.SIG_G = each(acts[..., self.sig]), each(acts[..., :self.g.stop])
         if self.peep:
-            self.SIG3, self.CP3 = each(acts.view(T, B, -1, H)[:, :, :k]), each(self.cs.unsqueeze(2))  # (n, k, H), (n, 1, H)
+            self.SIG3 = each(acts.view(T, B, -1, H)[:, :, :k])  # (n, k, H): the gates that see c_{t-1}
+            self.CP3 = each(self.cs.unsqueeze(2))  # (n, 1, H): c_{t-1}
 
     @staticmethod
     def params(cell):
@@ -199,8 +200,6 @@ class GRUStep(Step):
     """The reset-after GRU (``gru``): a = W_hh h_{t-1} + b_hh, r, z = σ(xp + a), n = tanh(xp_n + r a_n),
     h_t = (1 - z) n + z h_{t-1}. ``b_hh`` is a parameter here: its n block is gated by r."""
 
-    gates = 3
-
     def __init__(self, cell, xp, h0, c0, params, sizes):
         super().__init__(cell, xp, h0, c0, params, sizes)
         self.w_t, self.b_hh = params[0].t(), params[1]
@@ -240,8 +239,6 @@ class GRUStep(Step):
 class GRUCourseStep(Step):
     """The course's GRU (``gru-course``): r, z = σ(xp + W_h{r,z} h_{t-1}), n = tanh(xp_n + W_hn (r h_{t-1})),
     h_t = (1 - z) n + z h_{t-1}: two GEMMs a step (the candidate's needs r), the same work as one."""
-
-    gates = 3
 
     def __init__(self, cell, xp, h0, c0, params, sizes):
         super().__init__(cell, xp, h0, c0, params, sizes)
