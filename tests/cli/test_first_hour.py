@@ -1,4 +1,4 @@
-"""What a new user meets in the first hour (issue 20): flags over presets, help texts, ``rnnkit cells``,
+"""What a new user meets in the first hour: flags over presets, help texts, ``rnnkit cells``,
 stored paths, run folders only for valid inputs (the language model's part: tests/tasks/lm/test_lm_first_hour.py)."""
 
 import json

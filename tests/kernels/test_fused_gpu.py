@@ -35,7 +35,7 @@ def test_engines_agree_on_gpu(cell):
     torch.testing.assert_close(outs[0], outs[1])
 
 
-# ---------------------------------------------------------------- the fused engine at full shapes (issue 18)
+# ---------------------------------------------------------------- the fused engine at full shapes
 B_FULL, F_FULL, H_FULL, T_FULL = 8, 256, 512, 64
 DEVICE = "cuda"
 

@@ -1,4 +1,4 @@
-"""The fused kernels' named pieces (issue 28): the ids and slots Triton reads are spec.py's, the launch modes
+"""The fused kernels' named pieces: the ids and slots Triton reads are spec.py's, the launch modes
 are a small type, and a cell id without a tile step fails instead of running another cell's equations."""
 
 import pytest

@@ -1,6 +1,6 @@
 """Checkpoints from elsewhere are data: every damaged field gives one line, weights with NaN are refused,
 no file outside the paths given on the command line is opened; the divergence rule; the memory estimate;
-and the smaller faults of issue 16 (binary stdin, long CSV fields, ragged rows, a forecast past 9999).
+and smaller faults (binary stdin, long CSV fields, ragged rows, a forecast past 9999).
 """
 
 from __future__ import annotations

@@ -202,7 +202,7 @@ def test_bad_input_one_line_errors(tmp_path, pos, capsys):
 
 
 def test_bad_validation_file_leaves_no_run_folder(tmp_path, monkeypatch):
-    """Issue 20: the run folder is made only once the inputs are valid (an unknown tag in --val fails first)."""
+    """The run folder is made only once the inputs are valid (an unknown tag in --val fails first)."""
     from rnnkit.cli import main
 
     monkeypatch.chdir(tmp_path)
