@@ -70,3 +70,12 @@ def test_a_run_refused_while_reading_its_data_leaves_no_folder(tmp_path):
     with pytest.raises(RnnkitError, match="missing.tsv"):
         rnnkit.tasks.train("classify", train=str(tmp_path / "missing.tsv"), out=str(out), steps=2)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("cell, engine", [("lstm", "torch"), ("peephole-lstm", "cpu"), ("mingru", "scan")])
+def test_the_checkpoint_says_which_engine_ran(cell, engine, reviews, tmp_path):
+    import json
+
+    out = tmp_path / cell
+    rnnkit.tasks.train("classify", train=str(reviews), cell=cell, hidden=8, embedding=4, steps=2, out=str(out))
+    assert json.loads((out / "checkpoint" / "config.json").read_text())["engines"] == [engine]

@@ -13,9 +13,9 @@ CELL_NAMES, INIT_NAMES = registry("rnnkit.cells", "CELLS"), registry("rnnkit.cel
 ENGINE_NAMES = registry("rnnkit.layers", "ENGINES")
 #: The ``auto`` rule, stated once (``rnnkit.layers.recurrent.Recurrent.pick_engine`` implements it).
 ENGINE_HELP = ("how the recurrence runs: auto (on a CPU torch's kernel where valid, the scan for mingru/minlstm, "
-               "else the loop; on a GPU by shape: the persistent fused kernel, cuDNN or the per-step fused kernel), "
-               "loop (readable), torch, scan, fused (rnnkit's Triton kernels on a GPU; as auto on a CPU), "
-               "fused-step, fused-persistent")
+               "else the CPU engine; on a GPU by shape: the persistent fused kernel, cuDNN or the per-step fused "
+               "kernel; docs/cpu-engine.md), loop (readable), torch, scan, cpu (one autograd Function per sequence), "
+               "fused (rnnkit's Triton kernels on a GPU; as auto on a CPU), fused-step, fused-persistent")
 DROPOUT = dict(low=0.0, below=1.0)
 
 

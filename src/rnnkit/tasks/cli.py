@@ -1,6 +1,6 @@
 """Every task's ``train`` and ``eval`` commands, generated from its declaration (``rnnkit.tasks.spec.Task``):
 one flag per config field, one set of ``--checkpoint``/``--device``/``--json`` flags, one printed hint
-that runs as written; then the task's own verbs (``Task.register``). ``train(task, **settings)`` is the
+that runs as written; then the task's own verbs (``Task.verbs``). ``train(task, **settings)`` is the
 same command from Python, validated by the same parser.
 """
 
@@ -49,8 +49,10 @@ def register_task(subparsers, task) -> None:
     sub = parser.add_subparsers(dest=f"{task.name}_command", metavar="action", required=True)
     add_train_parser(sub, task, help=f"train: {task.help}")
     add_eval_parser(sub, task)
-    if task.register is not None:
-        task.register(sub)
+    if task.verbs is not None:
+        import importlib
+
+        importlib.import_module(task.verbs).register(sub)
 
 
 def given_flags(task, args) -> dict:

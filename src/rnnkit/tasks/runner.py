@@ -217,6 +217,7 @@ def train(task: Task, configs: dict, log=print) -> dict:
         raise
     meta = {"task": task.checkpoint_task, "configs": {key: to_flat(c) for key, c in configs.items()}, **p.meta}
     trainer = Trainer(model, train_config, p.batches, p.evaluate, run_dir, meta, p.on_evaluate)
+    meta["engines"] = engines_used(trainer.model, train_config.batch_size, trainer.device)
     if flags.resume:
         trainer.resume()
         log(f"resuming {run_dir} at step {trainer.step}")
@@ -232,6 +233,14 @@ def train(task: Task, configs: dict, log=print) -> dict:
     if text:  # empty: nothing to add (a resumed run that was already complete)
         log(text)
     return summary
+
+
+def engines_used(model, batch: int, device) -> list[str]:
+    """The engines the model's recurrent layers run for a batch of ``batch`` rows on ``device`` (``auto``
+    resolved: ``torch``, ``cpu``, ``scan``, ``fused-persistent``, ...), as stored in every checkpoint."""
+    from rnnkit.layers.recurrent import Recurrent
+
+    return sorted({m.pick_engine(batch, device) for m in model.modules() if isinstance(m, Recurrent)})
 
 
 # ---------------------------------------------------------------------------------------------- load

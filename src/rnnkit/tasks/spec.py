@@ -52,8 +52,8 @@ class Task:
     ``vocabularies(meta, where) -> dict``: a checkpoint's vocabularies, checked. ``build(configs, vocabs)``:
     the model. ``describe(model, configs, device) -> str``: the model line logged before training.
     ``eval_arguments(parser)`` and ``evaluate(loaded, args) -> dict``: the ``eval`` command's own flags,
-    and its scores (printed by ``evaluate``, written by ``--json``). ``register(subparsers)``: verbs
-    beyond ``train`` and ``eval``. ``kind``: the checkpoint's ``task`` field; ``what``: the model in
+    and its scores (printed by ``evaluate``, written by ``--json``). ``verbs``: the module whose
+    ``register(subparsers)`` adds the verbs beyond ``train`` and ``eval`` (its ``cli.py``). ``kind``: the checkpoint's ``task`` field; ``what``: the model in
     words for errors ("a text classifier"); ``rescore_best``: reload ``best/`` before ``report``;
     ``hint(configs) -> str``: the flags the printed ``eval`` command needs beyond ``--checkpoint``;
     ``migrate(meta) -> meta``: an older checkpoint's ``config.json`` in the current layout. ``ensemble``:
@@ -83,7 +83,7 @@ class Task:
     check: Callable | None = None
     eval_arguments: Callable | None = None
     eval_help: str = "score a trained model"
-    register: Callable | None = None
+    verbs: str | None = None
     rescore_best: bool = True
     prefix: str | None = None
     hint: Callable | None = None
@@ -99,3 +99,9 @@ class Task:
     @property
     def run_prefix(self) -> str:
         return self.prefix or self.name
+
+
+def score_validation_file(configs) -> str:
+    """``Task.hint`` of the tasks whose ``eval`` scores a labelled file: the run's ``--val`` (else ``--train``)."""
+    d = configs["data"]
+    return f" --data {d.val or d.train}"

@@ -154,12 +154,6 @@ def evaluate(loaded, args) -> dict:
     return {"data": d.data, "split": args.split, "images": len(names), "scores": results}
 
 
-def register(sub) -> None:
-    from rnnkit.tasks.caption.cli import register as register_verbs
-
-    register_verbs(sub)
-
-
 TASK = Task(
     name="caption", help="image captioning (Show and Tell, Show, Attend and Tell) on Flickr8k",
     description="Read the captions and the splits, decode every image once, and train an encoder-decoder captioner "
@@ -168,4 +162,4 @@ TASK = Task(
     check=check, prepare=prepare, vocabularies=vocabularies, build=build, describe=describe,
     eval_arguments=eval_arguments, evaluate=evaluate, rescore_best=False,
     eval_help="BLEU-1..4 (sacrebleu, all reference captions) on the test split",
-    register=register, what="a captioning model")
+    verbs="rnnkit.tasks.caption.cli", what="a captioning model")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rnnkit.errors import RnnkitError
 from rnnkit.models.classifier_config import ClassifierConfig
 from rnnkit.tasks.classify.config import PRESETS, ClassifyDataConfig, ClassifyTrainFlags
-from rnnkit.tasks.spec import Prepared, Task
+from rnnkit.tasks.spec import Prepared, Task, score_validation_file
 
 
 def check(configs) -> None:
@@ -110,17 +110,6 @@ def evaluate(loaded, args) -> dict:
     return {"data": args.data, **s}
 
 
-def hint(configs) -> str:
-    d = configs["data"]
-    return f" --data {d.val or d.train}"
-
-
-def register(sub) -> None:
-    from rnnkit.tasks.classify.cli import register as register_verbs
-
-    register_verbs(sub)
-
-
 TASK = Task(
     name="classify", help="many-to-one text classification (sentiment, author, ...)",
     description="Train a sequence classifier: tokens -> embedding -> RNN -> pooling -> dense. --preset course is the "
@@ -129,6 +118,6 @@ TASK = Task(
     configs={"data": ClassifyDataConfig, "model": ClassifierConfig, "train": ClassifyTrainFlags},
     presets=PRESETS, preset_help="start from a named recipe (course); flags given override it",
     check=check, prepare=prepare, vocabularies=vocabularies, build=build, describe=describe,
-    eval_arguments=eval_arguments, evaluate=evaluate, hint=hint,
+    eval_arguments=eval_arguments, evaluate=evaluate, hint=score_validation_file,
     eval_help="accuracy and confusion matrix of a trained classifier on a labelled file",
-    register=register, what="a text classifier")
+    verbs="rnnkit.tasks.classify.cli", what="a text classifier")

@@ -124,12 +124,6 @@ def evaluate(loaded, args) -> dict:
     return {"data": d.data, "horizon": d.horizon, "scores": jsonable(scores)}
 
 
-def register(sub) -> None:
-    from rnnkit.tasks.forecast.cli import register as register_verbs
-
-    register_verbs(sub)
-
-
 TASK = Task(
     name="forecast", help="forecast a univariate time series (RNN or the course's baselines)",
     description="Train a forecaster on windows of a series (chronological split: training, validation for early "
@@ -139,4 +133,4 @@ TASK = Task(
     check=check, prepare=prepare, vocabularies=vocabularies, build=build, describe=describe,
     eval_arguments=eval_arguments, evaluate=evaluate, json_checkpoint=False,
     eval_help="MAE, RMSE and MASE of a trained forecaster on the hold-out of a series",
-    register=register, what="a forecaster")
+    verbs="rnnkit.tasks.forecast.cli", what="a forecaster")

@@ -161,12 +161,6 @@ def evaluate(loaded, args) -> dict:
     return {"corpus": corpus, "characters": len(ids), "protocol": how, "loss": loss, "bpc": loss / math.log(2)}
 
 
-def register(sub) -> None:
-    from rnnkit.tasks.lm.cli import register as register_verbs
-
-    register_verbs(sub)
-
-
 TASK = Task(
     name="lm", kind="char-lm", help="train a character-level language model (no flags: an LSTM on Python's own source)",
     description="Train a character-level language model with truncated BPTT. With no flags: a 2-layer LSTM on the "
@@ -175,4 +169,4 @@ TASK = Task(
     check=check, prepare=prepare, vocabularies=vocabularies, build=build, describe=describe, migrate=migrate,
     eval_arguments=eval_arguments, evaluate=evaluate, rescore_best=False,
     eval_help="loss and bits per character of a trained model on a text",
-    register=register, what="a character language model")
+    verbs="rnnkit.tasks.lm.cli", what="a character language model")

@@ -119,12 +119,6 @@ def evaluate(loaded, args) -> dict:
     return {"task": d.task, "holdout": d.holdout, **results}
 
 
-def register(sub) -> None:
-    from rnnkit.tasks.speech.cli import register as register_verbs
-
-    register_verbs(sub)
-
-
 TASK = Task(
     name="speech", help="spoken-digit recognition (FSDD): isolated digits or connected digits with CTC",
     description="Log-mel (or MFCC) frames -> bidirectional RNN -> a digit (--task isolated, mean pooling) or a digit "
@@ -134,4 +128,4 @@ TASK = Task(
     eval_arguments=eval_arguments, evaluate=evaluate,
     eval_help="accuracy (isolated) or digit error rate and sequence accuracy (connected) on the run's test split, "
     "with a confusion matrix",
-    register=register, what="a speech model")
+    verbs="rnnkit.tasks.speech.cli", what="a speech model")

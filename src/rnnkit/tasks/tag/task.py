@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rnnkit.errors import RnnkitError
 from rnnkit.models.tagger_config import TaggerConfig
-from rnnkit.tasks.spec import Prepared, Task
+from rnnkit.tasks.spec import Prepared, Task, score_validation_file
 from rnnkit.tasks.tag.config import PRESETS, TagDataConfig, TagTrainFlags
 
 ENSEMBLE_HELP = ("run folder or checkpoint folder; given again (--checkpoint A --checkpoint B, same tags): their "
@@ -141,17 +141,6 @@ def evaluate(runs, args) -> dict:
     return {"data": args.data, **{k: v for k, v in s.items() if k != "predicted"}}
 
 
-def hint(configs) -> str:
-    d = configs["data"]
-    return f" --data {d.val or d.train}"
-
-
-def register(sub) -> None:
-    from rnnkit.tasks.tag.cli import register as register_verbs
-
-    register_verbs(sub)
-
-
 TASK = Task(
     name="tag", help="many-to-many sequence labelling: a tag per word (POS, named entities)",
     description="Train a tagger: word embedding [+ character BiLSTM] -> bidirectional RNN stack -> a tag per word "
@@ -159,6 +148,6 @@ TASK = Task(
     configs={"model": TaggerConfig, "data": TagDataConfig, "train": TagTrainFlags},
     presets=PRESETS, preset_help="start from a named recipe (pos, ner); flags given override it",
     check=check, prepare=prepare, vocabularies=vocabularies, build=build, describe=describe,
-    eval_arguments=eval_arguments, evaluate=evaluate, hint=hint, ensemble=ENSEMBLE_HELP,
+    eval_arguments=eval_arguments, evaluate=evaluate, hint=score_validation_file, ensemble=ENSEMBLE_HELP,
     eval_help="token accuracy (and entity P/R/F1 for BIO tags) of a tagger on a tagged file",
-    register=register, what="a tagger")
+    verbs="rnnkit.tasks.tag.cli", what="a tagger")

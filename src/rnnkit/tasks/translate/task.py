@@ -152,12 +152,6 @@ def evaluate(loaded, args) -> dict:
     return {"data": str(path), "scores": results}
 
 
-def register(sub) -> None:
-    from rnnkit.tasks.translate.cli import register as register_verbs
-
-    register_verbs(sub)
-
-
 TASK = Task(
     name="translate", help="encoder-decoder translation (English -> French, ...) with attention",
     description="Normalise and filter the pairs, split them by source sentence into train/val/test (written to the "
@@ -166,4 +160,4 @@ TASK = Task(
     check=check, prepare=prepare, vocabularies=vocabularies, build=build, describe=describe,
     eval_arguments=eval_arguments, evaluate=evaluate, rescore_best=False, run_files=True,
     eval_help="corpus BLEU and chrF (sacrebleu) on the run's test split or a pairs file",
-    register=register, what="a translation model")
+    verbs="rnnkit.tasks.translate.cli", what="a translation model")
