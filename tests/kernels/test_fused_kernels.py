@@ -1,4 +1,5 @@
-"""The fused Triton engine (rnnkit.kernels) == the readable loop, for every cell it runs.
+"""The fused Triton engine (rnnkit.kernels) beyond the agreement table (tests/layers/test_agreement.py): its tiles,
+its programs, mixed precision, bidirectional stacks and its engine choice.
 
 On a CPU the kernels run under TRITON_INTERPRET=1 (set by conftest.py): the per-step launch on small
 shapes with several tiles, and the persistent launch with its single program (a grid barrier cannot be
@@ -62,13 +63,6 @@ def assert_engines_agree(name, engine, B=3, T=5, F=4, H=6, lengths=True, dtype=t
         torch.testing.assert_close(a, b, atol=atol, rtol=0, msg=lambda m: f"{name} {engine} tensor {i}: {m}")
 
 
-@pytest.mark.parametrize("lengths", [False, True], ids=["full", "lengths"])
-@pytest.mark.parametrize("engine", MODES)
-@pytest.mark.parametrize("name", FUSED_CELLS)
-def test_fused_equals_loop(name, engine, lengths):
-    assert_engines_agree(name, engine, lengths=lengths)
-
-
 @pytest.mark.parametrize("name", ["lstm", "gru", "mtrnn", "peephole-lstm"])
 def test_fused_step_with_tensor_core_tiles(name):
     """B=17 rows, H=40 units: two batch tiles of 16, two unit tiles and two streamed chunks of 32 (tl.dot),
@@ -100,11 +94,6 @@ def test_persistent_kernel_with_several_programs(name, B):
 def test_mtrnn_per_unit_time_constants_and_peephole_coupled():
     assert_engines_agree("mtrnn", "fused-step", tau=torch.linspace(1, 8, 6).tolist())
     assert_engines_agree("lstm", "fused-persistent", peephole=True, coupled=True)
-
-
-@pytest.mark.parametrize("name", ["lstm", "gru"])
-def test_fused_in_float32(name):
-    assert_engines_agree(name, "fused-step", dtype=torch.float32, atol=2e-5)
 
 
 def test_bfloat16_inputs_keep_a_float32_state():

@@ -1,9 +1,8 @@
-"""The CPU engine (``engine="cpu"``, rnnkit.layers.cpu_engine) == the readable loop, for every cell it runs.
-
-Compared: outputs, final states and the gradients of x, the initial state and every parameter, with and
-without lengths, from a zero or a random initial state, in both directions (``Bidirectional``), float64
-(to 1e-10) and float32 (to 1e-4, absolute and relative: gradients summed over steps, and the LN-LSTM
-divides by a std). ``auto`` picks it on a CPU exactly for the cells torch has no kernel for.
+"""The CPU engine (``engine="cpu"``, rnnkit.layers.cpu_engine) beyond the agreement table
+(tests/layers/test_agreement.py): the large-batch tanh path, ``Bidirectional`` with lengths, coupled + peephole,
+per-unit MTRNN time constants, which cells ``auto`` gives it, a single step equal to the sequence, and
+training a stack with dropout. Compared to the loop: outputs, final states and every gradient, float64 to
+1e-10 and float32 to 1e-4 (absolute and relative).
 """
 
 import pytest
@@ -67,21 +66,6 @@ def assert_agree(make_layer, x, state, lengths, dtype):
     assert len(got) == len(ref)
     for i, (a, b) in enumerate(zip(got, ref)):
         torch.testing.assert_close(a, b, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype], msg=lambda m: f"item {i}: {m}")
-
-
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("lengths", [False, True])
-@pytest.mark.parametrize("initial", [False, True])
-@pytest.mark.parametrize("name", CPU_CELLS)
-def test_cpu_engine_equals_the_loop(name, initial, lengths, dtype):
-    B, T, F, H = 4, 6, 3, 5
-    cell = make(name, F, H, dtype)
-    torch.manual_seed(1)
-    x = torch.randn(B, T, F, dtype=dtype)
-    state = random_state(cell, B, dtype) if initial else None
-    lens = torch.tensor([3, 6, 1, 4]) if lengths else None
-    for reverse in (False, True):
-        assert_agree(lambda e: Recurrent(cell, reverse=reverse, engine=e), x, state, lens, dtype)
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])

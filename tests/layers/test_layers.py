@@ -51,18 +51,6 @@ def test_loop_and_torch_engines_agree(cell, bidirectional, with_lengths):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_engines_agree_with_initial_state(cell):
-    rnn = build_rnn(cell, 3, 4, num_layers=1)
-    x = torch.randn(2, 5, 3, requires_grad=True)
-    s0 = make_cell(cell, 3, 4).init_state(2)
-    s0 = tuple([type(s0)(*[torch.randn(2, 4) for _ in s0]) if isinstance(s0, LSTMState) else torch.randn(2, 4)])
-    (o1, s1, g1), (o2, s2, g2) = run_both(rnn, x, s0, torch.tensor([5, 2]))
-    torch.testing.assert_close(o1, o2, rtol=0, atol=1e-10)
-    for a, b in zip(s1 + list(g1), s2 + list(g2)):
-        torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
-
-
 def test_engine_equals_torch_nn_lstm():
     """A 2-layer rnnkit LSTM loaded with torch.nn.LSTM's weights gives nn.LSTM's outputs."""
     ref = torch.nn.LSTM(3, 4, num_layers=2, batch_first=True)
