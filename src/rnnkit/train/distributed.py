@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -151,6 +152,9 @@ def init(device: torch.device) -> World:
     return w
 
 
+_wrapped: "weakref.WeakSet[torch.nn.Module]" = weakref.WeakSet()  # the DDP wrappers of this process
+
+
 def wrap(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     """``model`` in DistributedDataParallel under torchrun, else ``model`` itself.
 
@@ -168,8 +172,10 @@ def wrap(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 
     new_api = "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
     buffers = {"forward_sync_buffers" if new_api else "broadcast_buffers": False}
-    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
-                                   find_unused_parameters=True, **buffers)
+    replica = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                      find_unused_parameters=True, **buffers)
+    _wrapped.add(replica)  # its reducer is dropped before the process group (finish)
+    return replica
 
 
 def _rows(x, lo: int, hi: int, m: int):
@@ -304,14 +310,30 @@ def rank_tensor(saved: dict[str, torch.Tensor], name: str) -> torch.Tensor | Non
 
 def finish() -> None:
     """End of training: the group is left, and ranks other than 0 exit; what follows (the final
-    scores, plots and summary) is rank 0's alone, as in one process."""
+    scores, plots and summary) is rank 0's alone, as in one process.
+
+    DDP's reducer (and its logger) hold a reference to the process group. Were theirs the last one
+    (the trainer's DDP wrapper freed after ``destroy_process_group``, at the latest as the process
+    exits), the group's destructor would run inside the reducer's, which holds the GIL, and join
+    gloo's worker threads while one of them waits for the GIL to free a tensor of a finished
+    collective: a deadlock, about 1 run in 7 at the end of a short run (pytorch/pytorch#56297). So the
+    reducers of every wrapper ``wrap`` made are dropped here, with the group still registered, and
+    only drop their reference; ``destroy_process_group`` then drops the last one through a binding
+    that releases the GIL, and the worker threads finish and are joined."""
     w = world()
     if not w.active:
         return
+    import gc
+
     import torch.distributed as dist
 
     if dist.is_initialized():
         dist.barrier()
+        for replica in list(_wrapped):  # after training a wrapper is never run again
+            for name in ("reducer", "logger"):
+                if hasattr(replica, name):
+                    setattr(replica, name, None)
+        gc.collect()  # the reducers go now, before the group (see above)
         dist.destroy_process_group()
     if not w.writer:
         sys.stdout.flush()

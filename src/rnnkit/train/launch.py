@@ -69,6 +69,7 @@ def prepare_worker(args) -> None:
     w = world()
     if not w.active:
         return
+    follow_launcher(w.rank)
     if w.rank:
         sys.stdout = open(os.devnull, "w")
     out = getattr(args, "out", None)
@@ -77,6 +78,27 @@ def prepare_worker(args) -> None:
     if restart_count() and not getattr(args, "resume", False) and _has_checkpoint(out):
         args.resume = True
         print(f"torchrun restart {restart_count()}: resuming {out} from its last checkpoint", flush=True)
+
+
+def follow_launcher(rank: int, every: float = 0.5) -> None:
+    """End this training process when its launcher (the torchrun agent: ``rnnkit --nproc`` itself, or
+    ``torchrun``) is gone, even by ``kill -9``: a worker left running would go on holding the run
+    folder's lock and writing into it. A daemon thread compares the parent's PID with the one the
+    launcher recorded (``RNNKIT_LAUNCHER_PID``; else the parent at start) every ``every`` seconds; the
+    last checkpoint stays as it was (its writes are atomic), so ``--resume`` continues the run."""
+    import threading
+
+    launcher = int(os.environ.get("RNNKIT_LAUNCHER_PID", "0") or 0) or os.getppid()
+
+    def watch():
+        while os.getppid() == launcher:
+            time.sleep(every)
+        print(f"error: the launcher of this training process (rank {rank}, PID {os.getpid()}) ended (its PID "
+              f"{launcher}); stopping too: the last checkpoint is intact, continue with --resume", file=sys.stderr,
+              flush=True)
+        os._exit(2)  # at once, from this thread: the main thread may be inside a collective that never returns
+
+    threading.Thread(target=watch, name="rnnkit-launcher-watch", daemon=True).start()
 
 
 def _has_checkpoint(out) -> bool:
@@ -121,6 +143,7 @@ def launch(args) -> int:
     if getattr(args, "out", None) is None:  # every rank and every restart must use one folder
         prefix = "lm" if argv[0] == "train" else argv[0]
         argv += ["--out", time.strftime(f"runs/{prefix}-%Y%m%d-%H%M%S")]
+    os.environ["RNNKIT_LAUNCHER_PID"] = str(os.getpid())  # the workers end when this process does (follow_launcher)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # torchrun's own choice, without its warning
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")  # DDP's first-step note on find_unused_parameters
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
