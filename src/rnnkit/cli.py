@@ -22,6 +22,7 @@ from rnnkit.errors import run_command
 COMMAND_MODULES = [
     "rnnkit.lab.cli",
     "rnnkit.scratch.cli",
+    "rnnkit.export.cli",
 ]
 
 
