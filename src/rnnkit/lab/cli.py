@@ -11,7 +11,7 @@ from rnnkit.cli_args import (
     RnnkitParser, count, fraction, non_negative_float, number, output_file, positive_float, positive_int, seed,
 )
 from rnnkit.errors import RnnkitError
-from rnnkit.train.files import make_folder
+from rnnkit.train.files import make_folder, write_text
 
 # `lab task` defaults, chosen by the measurements in docs/lab.md
 TASK_MODELS = "tanh,irnn:lr=1e-4,lstm:default:fb=1,lstm,gru,mingru"
@@ -69,7 +69,7 @@ def cmd_gradient_flow(args) -> int:
             table.append(row)
             print(f"{text:26s} {kind:8s} {row['max_abs_eigenvalue']:9.3f} {row['max_singular_value']:7.3f} "
                   f"{norms[0]:9.2e} {norms[len(norms) // 10]:9.2e} {norms[-1]:9.2e} {row['decay_per_step']:10.4f}")
-    (out / "gradient_flow.json").write_text(json.dumps({"T": args.T, "hidden": args.hidden, "results": table}))
+    write_text(out / "gradient_flow.json", json.dumps({"T": args.T, "hidden": args.hidden, "results": table}))
     plot_gradient_flow(curves, out / "gradient_flow.png", args.T)
     print(f"wrote {out / 'gradient_flow.json'} and {out / 'gradient_flow.png'}")
     return 0
@@ -81,7 +81,7 @@ def cmd_exploding(args) -> int:
     out = _out(args, "exploding")
     results = clipping_demo(args.corpus, str(out), radius=args.spectral_radius, lr=args.lr, clip=args.clip,
                             steps=args.steps, hidden=args.hidden, seed=args.seed)
-    (out / "exploding.json").write_text(json.dumps(results))
+    write_text(out / "exploding.json", json.dumps(results))
     plot_clipping(results, out / "exploding.png")
     print(f"wrote {out / 'exploding.json'} and {out / 'exploding.png'}")
     return 0
@@ -102,8 +102,8 @@ def _task_report(rows: list[dict], task: str, out: Path, figure, solved: float, 
              "|---|---|---|---|---|---|---|---|---|---|---|"] + [_task_line(r) for r in rows]
     cpu = sum(r["cpu_seconds"] for r in rows)
     lines.append(f"\nwall time {wall / 60:.1f} min for the table (training CPU time {cpu / 60:.1f} min)")
-    (out / "results.json").write_text(json.dumps({"task": task, "wall_seconds": wall, "solved": solved, "runs": rows}))
-    (out / "results.md").write_text("\n".join(lines) + "\n")
+    write_text(out / "results.json", json.dumps({"task": task, "wall_seconds": wall, "solved": solved, "runs": rows}))
+    write_text(out / "results.md", "\n".join(lines) + "\n")
     figure = Path(figure) if figure else out / f"{task}.png"
     plot_curves(rows, figure, f"test {metric}", "baseline (memoryless)", solved)
     print(lines[-1].strip())
@@ -169,8 +169,13 @@ def cmd_merge(args) -> int:
 
 
 def _digits_line(r: dict) -> str:
-    return (f"| {r['variant']} | {r['T']} | {r['name']} | {r['lr']:g} | {r['steps']} | {r['test_accuracy']:.3f} | "
-            f"{r['test_loss']:.3f} | {r['seconds']:.0f} / {r['cpu_seconds']:.0f} | {r['engine']} |")
+    if r["test_loss"] is None:
+        scores = f"diverged at step {r['diverged_at']} | - "
+    else:
+        late = f" (best before divergence at step {r['diverged_at']})" if r["diverged_at"] is not None else ""
+        scores = f"{r['test_accuracy']:.3f}{late} | {r['test_loss']:.3f} "
+    return (f"| {r['variant']} | {r['T']} | {r['name']} | {r['lr']:g} | {r['steps']} | {scores}| "
+            f"{r['seconds']:.0f} / {r['cpu_seconds']:.0f} | {r['engine']} |")
 
 
 DIGITS_HEADER = "| variant | T | model | lr | steps | test accuracy | test cross-entropy | wall / CPU s | engine |"
@@ -183,8 +188,8 @@ def _digits_report(rows: list[dict], out: Path, figure, wall: float) -> None:
     lines = [DIGITS_HEADER, "|---|---|---|---|---|---|---|---|---|"] + [_digits_line(r) for r in rows]
     cpu = sum(r["cpu_seconds"] for r in rows)
     lines.append(f"\nwall time {wall / 60:.1f} min for the table (training CPU time {cpu / 60:.1f} min)")
-    (out / "results.json").write_text(json.dumps({"task": "digits", "wall_seconds": wall, "runs": rows}))
-    (out / "results.md").write_text("\n".join(lines) + "\n")
+    write_text(out / "results.json", json.dumps({"task": "digits", "wall_seconds": wall, "runs": rows}))
+    write_text(out / "results.md", "\n".join(lines) + "\n")
     figure = Path(figure) if figure else out / "digits.png"
     plot_curves([{**r, "T": r["variant"]} for r in rows], figure, "validation accuracy", "chance (10 classes)",
                 log=False, panel="")
@@ -206,6 +211,11 @@ def cmd_digits(args) -> int:
             rows.append({**r, "name": name, "baseline": 0.1})
             print(_digits_line(rows[-1]), flush=True)
     _digits_report(rows, out, args.figure, time.perf_counter() - started)
+    diverged = [f"{r['variant']} {r['name']}" for r in rows if r["diverged_at"] is not None]
+    if diverged:  # the table is written, but a diverged run is not a result: exit 2, as training does
+        raise RnnkitError(f"{len(diverged)} of {len(rows)} runs diverged ({', '.join(diverged[:4])}"
+                          f"{' ...' if len(diverged) > 4 else ''}); their rows say so; lower --lr or clip the "
+                          "gradient (--clip)")
     return 0
 
 
@@ -234,7 +244,7 @@ def cmd_esn(args) -> int:
     results["echo_state_distance"] = distance
     print(f"echo-state property: two initial states, same input: distance {distance[0]:.3g} at t=1, "
           f"{distance[-1]:.3g} at t={len(distance)}")
-    (out / "esn.json").write_text(json.dumps(results))
+    write_text(out / "esn.json", json.dumps(results))
     print(f"wrote {out / 'esn.json'} and the esn-*.png figures")
     return 0
 
@@ -246,7 +256,7 @@ def cmd_mtrnn(args) -> int:
     results = compare_timescales(steps=args.steps, horizon=args.horizon, tau_slow=args.tau_slow, seed=args.seed, out=out)
     for name, value in results.items():
         print(f"{name:28s} test MSE {value:.4f}")
-    (out / "mtrnn.json").write_text(json.dumps(results))
+    write_text(out / "mtrnn.json", json.dumps(results))
     return 0
 
 

@@ -116,7 +116,9 @@ def run_digits(variant: str, spec_text: str, out, hidden: int = 64, steps: int =
                verbose: bool = False) -> dict:
     """Train ``spec_text`` (a lab model spec, e.g. ``lstm:default:fb=2`` or ``irnn:lr=1e-4``) on one
     variant with the one trainer; the weights with the best validation loss are scored on the test set.
-    Returns the test accuracy and cross-entropy, the validation-accuracy curve and the timings."""
+    Returns the test accuracy and cross-entropy, the validation-accuracy curve and the timings. A run
+    that diverges (``diverged_at``, the trainer's rule) is scored with its best weights, and with none
+    (test scores ``None``) if it diverged before its first validation passed."""
     import time
     from dataclasses import asdict
     from pathlib import Path
@@ -153,10 +155,12 @@ def run_digits(variant: str, spec_text: str, out, hidden: int = 64, steps: int =
         trainer.fit()
     except Diverged as e:
         diverged_at = e.step
-    if (run_dir / "best").exists():
+    validated = (run_dir / "best").exists()
+    if validated:
         load_weights(model, load_checkpoint(run_dir / "best")[0], run_dir / "best")
     model.eval()
-    test_loss, test_acc = accuracy(model, data.test_x, data.test_y)
+    # a run that diverged before any validation passed has no weights worth scoring: no test score
+    test_loss, test_acc = accuracy(model, data.test_x, data.test_y) if validated else (None, None)
     records = trainer.metrics.read()
     return {"variant": variant, "model": spec_text, "T": data.train_x.shape[1], "lr": lr, "steps": trainer.step,
             "test_accuracy": test_acc, "test_loss": test_loss, "diverged_at": diverged_at,

@@ -65,5 +65,6 @@ def plot_clipping(results: dict, path) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    from rnnkit.train.files import save_figure
+
+    save_figure(fig, path, dpi=100)  # atomic: no 0-byte file on a full disk

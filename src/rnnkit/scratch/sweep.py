@@ -98,19 +98,22 @@ def plot(rows: list[SweepRow], path: Path, title: str = "") -> None:
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    from rnnkit.train.files import save_figure
+
+    save_figure(fig, path, dpi=80)  # atomic: no 0-byte file on a full disk
 
 
 def write_outputs(rows: list[SweepRow], base: TrainConfig, chars: int, out: Path) -> tuple[Path, Path]:
     """``sweep.txt`` (the printed table), ``sweep.json`` (base configuration and rows) and ``sweep.png``."""
     make_folder(out)
-    (out / "sweep.txt").write_text("\n".join([table_header(), *map(format_row, rows)]) + "\n")
+    from rnnkit.train.files import write_text
+
+    write_text(out / "sweep.txt", "\n".join([table_header(), *map(format_row, rows)]) + "\n")
     table = out / "sweep.json"
     unused = ("iters", "print_every", "sample_every", "sample_length", "temperature")  # set per run, or unused
     settings = {k: v for k, v in asdict(base).items() if k not in unused}
-    table.write_text(json.dumps({"base": settings, "chars_per_run": chars,
-                                 "rows": [asdict(r) for r in rows]}, indent=1))
+    write_text(table, json.dumps({"base": settings, "chars_per_run": chars, "rows": [asdict(r) for r in rows]},
+                                 indent=1))
     figure = out / "sweep.png"
     plot(rows, figure, f"{base.cell}, B={base.batch_size}, {base.optimizer}; base H={base.hidden_size}, "
                        f"T={base.seq_len}, lr={base.lr}; {chars:,} characters per run")

@@ -91,22 +91,37 @@ def find_checkpoint(path) -> Path:
     raise RnnkitError(f"no checkpoint in {path}: expected {MODEL_FILE} and {CONFIG_FILE} there or in {path}/best")
 
 
+def inside(directory: Path, name: str) -> Path:
+    """``directory / name``, refused if it is a link that leads out of the checkpoint folder: a
+    checkpoint is data, and cannot make rnnkit read another file of this machine."""
+    path = directory / name
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(directory.resolve()):
+            raise RnnkitError(f"corrupt checkpoint {directory}: {name} is a link to {target}, outside the checkpoint "
+                              "folder; copy the file into the folder instead")
+    return path
+
+
 def load_checkpoint(path, with_trainer: bool = False, task: str | None = None, what: str = ""):
     """Read a checkpoint: ``(weights, meta)`` or ``(weights, meta, trainer)``; clear errors if corrupt.
     With ``task``, a checkpoint of another task is refused: "checkpoint P is not <what>"."""
     directory = find_checkpoint(path)
     try:
-        meta = json.loads((directory / CONFIG_FILE).read_text())
+        meta = json.loads(inside(directory, CONFIG_FILE).read_text())
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
     except FileNotFoundError:
         raise RnnkitError(f"corrupt checkpoint {directory}: {CONFIG_FILE} is missing") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise RnnkitError(f"corrupt checkpoint {directory}: {CONFIG_FILE} is not valid JSON ({e})") from None
+    except RecursionError:
+        raise RnnkitError(f"corrupt checkpoint {directory}: {CONFIG_FILE} nests its values too deeply to be "
+                          "a checkpoint's config") from None
 
     def read(name):
         try:
-            return load_file(str(directory / name))
+            return load_file(str(inside(directory, name)))
         except FileNotFoundError:
             raise RnnkitError(f"corrupt checkpoint {directory}: {name} is missing") from None
         except (SafetensorError, OSError, ValueError) as e:
@@ -130,10 +145,16 @@ def load_weights(model: torch.nn.Module, weights: dict, where) -> None:
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
     wrong = [k for k in expected if k in weights and weights[k].shape != expected[k].shape]
-    if missing or unexpected or wrong:
+    # a float tensor may arrive in another float precision (it is cast); an integer or boolean tensor
+    # where the model holds floats (or the reverse) is not a weight the model can use: copied, it is garbage
+    kind = lambda t: "float" if t.is_floating_point() else str(t.dtype).removeprefix("torch.")  # noqa: E731
+    dtype = [f"{k} ({kind(weights[k])}, the model uses {kind(expected[k])})" for k in expected
+             if k in weights and kind(weights[k]) != kind(expected[k])]
+    if missing or unexpected or wrong or dtype:
         detail = "; ".join(
             f"{what}: {', '.join(keys[:4])}{' ...' if len(keys) > 4 else ''}"
-            for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong),
+                               ("wrong dtype", dtype))
             if keys
         )
         raise RnnkitError(f"checkpoint {where} does not match the model its config describes ({detail})")

@@ -19,7 +19,8 @@ class CaptionDataConfig:
     train_split: str = opt("Flickr_8k.trainImages.txt", "training images, one name per line, in --data")
     val_split: str = opt("Flickr_8k.devImages.txt", "validation images (early stopping, BLEU during training)")
     test_split: str = opt("Flickr_8k.testImages.txt", "test images (`rnnkit caption eval`)")
-    image_size: int = opt(96, "images are resized to this many pixels square when they are not already", low=8)
+    image_size: int = opt(96, "images are resized to this many pixels square when they are not already",
+                          low=8, high=1024)
     min_freq: int = opt(5, "words seen fewer times in the training captions become <unk>", low=1)
     max_words: int = opt(20, "training captions are cut to their first N words", low=1)
     captions_per_image: int = opt(0, "captions of each training image used per step, drawn at random (0: all of "

@@ -39,5 +39,6 @@ def plot_caption_attention(image: np.ndarray, words: list[str], alpha: np.ndarra
         ax.set_title(f"{word} (max α {alpha[t].max():.2f})", fontsize=9)
     fig.suptitle(" ".join(w for w in words if w != "</s>"), fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    from rnnkit.train.files import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no 0-byte file on a full disk

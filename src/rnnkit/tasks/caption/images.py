@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from rnnkit.errors import RnnkitError
+from rnnkit.train.memory import available_bytes, gb
 
 
 def load_image(path, size: int) -> np.ndarray:
@@ -24,13 +25,15 @@ def load_image(path, size: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with Image.open(path) as image:  # a header claiming over 2 x 89 M pixels is refused before decoding
             image = image.convert("RGB")
             if image.size != (size, size):
                 image = image.resize((size, size), Image.BILINEAR)
             return np.asarray(image, dtype=np.uint8)
     except FileNotFoundError:
         raise RnnkitError(f"image not found: {path}") from None
+    except Image.DecompressionBombError as e:
+        raise RnnkitError(f"image {path} is too large to decode ({e})") from None
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise RnnkitError(f"cannot read image {path}: {e}; give a JPEG or PNG file") from None
 
@@ -58,6 +61,11 @@ def load_images(folder, names: list[str], size: int, cache_dir=None, log=print) 
                 return torch.from_numpy(array)
         except (OSError, ValueError):
             pass  # a damaged cache is rebuilt
+    need = len(names) * size * size * 3
+    free = available_bytes(torch.device("cpu"))
+    if need > free // 2:  # the model, its activations and a batch's augmented copy need the rest
+        raise RnnkitError(f"{len(names):,} images of {size}x{size} pixels need {gb(need)} decoded, but this machine has "
+                          f"{gb(free)} available; lower --image-size or use fewer images")
     array = np.empty((len(names), size, size, 3), dtype=np.uint8)
     for i, name in enumerate(names):
         array[i] = load_image(folder / name, size)

@@ -97,6 +97,8 @@ def eval_arguments(parser) -> None:
     parser.add_argument("--baseline", default=None, help="also score nearest-neighbour captions: pixels, features or "
                         "both (comma-separated)")
     parser.add_argument("--examples", type=count, default=3, help="print the first N captions of each decoder")
+    parser.add_argument("--image-cache", default=None, help="folder for the decoded-image cache (default: "
+                        "~/.cache/rnnkit, never the one the checkpoint names; 'none': no cache)")
     add_config_arguments(parser, DecodeOptions, "decoding (--decoder takes a comma-separated list, e.g. greedy,beam; "
                          "an empty one with --baseline scores only the baseline)")
 
@@ -109,15 +111,21 @@ def evaluate(loaded, args) -> dict:
     from rnnkit.decoding.options import decode_options
     from rnnkit.errors import unknown_choice
     from rnnkit.tasks.caption.data import CaptionedImages, read_data, split_images
+    from rnnkit.tasks.caption.config import CaptionDataConfig
     from rnnkit.tasks.caption.decode import NEIGHBOURS, Describer, bleu_scores, nearest_captions, pixel_vectors
 
     vocab, d = loaded.vocabs["vocab"], loaded.configs["data"]
     describer = Describer(loaded.model, vocab, d)
-    if args.data:
-        d = replace(d, data=args.data)
     if args.split not in SPLITS:
         raise unknown_choice("split", args.split, SPLITS)
     log = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    # a checkpoint never chooses where rnnkit writes: the image cache is --image-cache or the default
+    d = replace(d, image_cache=args.image_cache or CaptionDataConfig().image_cache)
+    if args.data:
+        d = replace(d, data=args.data)
+    else:  # paths from the checkpoint: said before they are read
+        log(f"--data not given: reading {d.data} ({d.captions}, {d.images}/, {getattr(d, args.split + '_split')}), "
+            "the folder named in the checkpoint")
     captions, splits = read_data(d, log)
     names = splits[args.split][: args.limit] if args.limit else splits[args.split]
     every = split_images(d, splits, log)

@@ -42,5 +42,6 @@ def plot_transcription(features, posteriors, digits: list[int], stack: int, path
         ax.legend(ncol=11, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
     axes[-1, 0].set_xlabel("time (s)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    from rnnkit.train.files import save_figure
+
+    save_figure(fig, path, dpi=100)  # atomic: no 0-byte file on a full disk

@@ -91,6 +91,7 @@ def eval_arguments(parser) -> None:
 def evaluate(loaded, args) -> dict:
     """Scores on the run's test split: accuracy (isolated), or digit error rate and sequence accuracy per
     beam width (connected), with a confusion matrix."""
+    import sys
     from dataclasses import replace
 
     from rnnkit.tasks.report import format_confusion
@@ -100,6 +101,8 @@ def evaluate(loaded, args) -> dict:
     d = loaded.configs["data"]
     if args.data:
         d = replace(d, data=args.data)
+    else:  # a path from the checkpoint: said before it is read
+        print(f"--data not given: reading {d.data}, the FSDD folder named in the checkpoint", file=sys.stderr)
     test = build_sets(d, ("test",))["test"]
     results = {}
     for beam in beams if d.task == "connected" else [1]:
