@@ -32,6 +32,7 @@ TASKS = {
     "tag": "rnnkit.tasks.tag.task",
     "caption": "rnnkit.tasks.caption.task",
     "speech": "rnnkit.tasks.speech.task",
+    "music": "rnnkit.tasks.music.task",
 }
 #: Training settings that may change when a run is resumed; anything else must match the checkpoint.
 RESUMABLE = {"steps", "time", "device", "eval_every", "sample_every", "checkpoint_every", "log_every",
@@ -54,9 +55,10 @@ def get_task(name: str) -> Task:
 
 # ---------------------------------------------------------------------------------------------- configs
 def store_absolute_paths(values: dict) -> None:
-    """Make the file names among ``values`` (flags given) absolute, in place."""
+    """Make the file names among ``values`` (flags given) absolute, in place: those that name a file or
+    folder (``--corpus bach``, a name the task resolves itself, stays as given)."""
     for name in PATH_FIELDS:
-        if isinstance(values.get(name), str):
+        if isinstance(values.get(name), str) and os.path.exists(os.path.expanduser(values[name])):
             values[name] = os.path.abspath(os.path.expanduser(values[name]))
 
 
@@ -216,7 +218,8 @@ def train(task: Task, configs: dict, log=print) -> dict:
         release_run_folder(run_dir, made)
         raise
     meta = {"task": task.checkpoint_task, "configs": {key: to_flat(c) for key, c in configs.items()}, **p.meta}
-    trainer = Trainer(model, train_config, p.batches, p.evaluate, run_dir, meta, p.on_evaluate)
+    trainer = Trainer(model, train_config, p.batches, p.evaluate, run_dir, meta, p.on_evaluate,
+                      steps_per_epoch=p.steps_per_epoch, selected=p.selected)
     meta["engines"] = engines_used(trainer.model, train_config.batch_size, trainer.device)
     if flags.resume:
         trainer.resume()

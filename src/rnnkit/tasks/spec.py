@@ -25,7 +25,8 @@ class Prepared:
     after the best checkpoint is reloaded (it may add scores to ``summary``); ``lines``: what the data
     is, logged before training; ``activations``: floats of activations per step, for the memory check;
     ``on_evaluate(model, step) -> str``: text shown with each evaluation (a sample); ``model_note``: text
-    appended to the model line (``Task.describe``) where it names what the data sets (steps per epoch).
+    appended to the model line (``Task.describe``) where it names what the data sets (steps per epoch);
+    ``selected``: what ``val_loss`` is where a task selects its best checkpoint by a score ("1 - F1").
     """
 
     batches: object
@@ -38,6 +39,7 @@ class Prepared:
     activations: int = 0
     on_evaluate: Callable | None = None
     model_note: str = ""
+    selected: str = ""  # what ``val_loss`` is where it is not the loss ("1 - F1"): the loss is then ``val_nll``
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from tqdm import tqdm
-
 from rnnkit.errors import RnnkitError
 from rnnkit.layers.state import detach_state, flatten_state, map_state, unflatten_state
 from rnnkit.train.checkpoint import (
@@ -29,8 +27,9 @@ from rnnkit.train.checkpoint import (
 from rnnkit.train import distributed
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.files import lock_run, unlock_run
-from rnnkit.train.metrics import MetricsLog, plot_losses
-from rnnkit.train.optim import clip_gradients, lr_at, make_optimizer
+from rnnkit.train.metrics import MetricsLog, metric_label, plot_losses
+from rnnkit.train.optim import Schedule, clip_gradients, make_optimizer
+from rnnkit.train.progress import Budget, TrainingBar
 
 
 #: A validation loss above ``DIVERGENCE_FACTOR * L0`` (and above ``L0 + DIVERGENCE_MARGIN``), where ``L0`` is
@@ -82,12 +81,15 @@ class Trainer:
     ``evaluate(model) -> dict`` gives the validation metrics, ``val_loss`` (which early stopping and
     the ``best`` checkpoint follow) and any others; ``on_evaluate(model, step) -> str`` returns text to
     show (a generated sample) every ``sample_every`` steps and at the end, whatever ``eval_every`` is.
-    ``meta`` (JSON) goes into every checkpoint's config.
+    ``meta`` (JSON) goes into every checkpoint's config. ``steps_per_epoch`` (> 0) shows the epoch in the
+    progress; ``selected`` names ``val_loss`` where it is not the loss (a tagger's ``1 - F1``: its loss is
+    then ``val_nll``), for the lines and the figure.
     """
 
     def __init__(self, model: torch.nn.Module, config: TrainConfig, data, evaluate: Callable, run_dir,
-                 meta: dict, on_evaluate: Callable | None = None):
+                 meta: dict, on_evaluate: Callable | None = None, steps_per_epoch: int = 0, selected: str = ""):
         self.config, self.data, self.evaluate, self.on_evaluate = config, data, evaluate, on_evaluate
+        self.steps_per_epoch, self.selected = steps_per_epoch, selected
         self.run_dir, self.meta = Path(run_dir), meta
         self.device = distributed.local_device(resolve_device(config.device))
         self.model = model.to(self.device)
@@ -104,6 +106,12 @@ class Trainer:
             lock_run(self.run_dir)  # one run per folder: a second one is refused, naming this PID
         self.initial_loss: float | None = None  # the untrained model's training loss (divergence rule)
         self.stop_requested = False
+        self.schedule = self.schedule_for(config)
+
+    @staticmethod
+    def schedule_for(config: TrainConfig, anchor=None) -> Schedule:
+        return Schedule(config.lr, config.schedule, config.warmup, config.steps, config.time,
+                        None if anchor is None else tuple(anchor))
 
     # ---------------------------------------------------------------- checkpoints
     def checkpoint_meta(self, **metrics) -> dict:
@@ -132,7 +140,7 @@ class Trainer:
         meta = self.checkpoint_meta(**metrics)
         meta["trainer"] = {"optimizer": opt_meta, "state_structure": structure, "best": self.best,
                            "bad_evals": self.bad_evals, "elapsed": self.elapsed, "clipped": self.clipped,
-                           "initial_loss": self.initial_loss}
+                           "initial_loss": self.initial_loss, "schedule_anchor": self.schedule.anchor}
         if self.world.writer:
             save_checkpoint(self.run_dir / name, self.model.state_dict(), meta, trainer)
         if name == "checkpoint":
@@ -165,6 +173,17 @@ class Trainer:
         self.best, self.bad_evals = t["best"], t["bad_evals"]
         self.elapsed, self.clipped = t["elapsed"], t["clipped"]
         self.initial_loss = t.get("initial_loss")
+        self.resume_schedule(meta.get("train_config") or {}, t.get("schedule_anchor"))
+
+    def resume_schedule(self, saved: dict, anchor) -> None:
+        """The saved run's schedule; where the resume changes its budget (``--steps``, ``--time``), the
+        learning rate goes on from where it was to the end of the new budget (``Schedule.anchor``)."""
+        c = self.config
+        budget = {k: saved.get(k, getattr(c, k)) for k in ("steps", "time")}
+        old = self.schedule_for(TrainConfig(**{**asdict(c), **budget}), anchor)
+        if (budget["steps"], budget["time"]) != (c.steps, c.time):
+            anchor = (self.step, self.elapsed, old.position(self.step, self.elapsed))
+        self.schedule = self.schedule_for(c, anchor)
 
     # ---------------------------------------------------------------- the loop
     def train_step(self, autocast) -> float:
@@ -189,10 +208,8 @@ class Trainer:
             self.diverged(f"the training loss became {value} at step {self.step + 1}")
         if self.initial_loss is None:
             self.initial_loss = value
-        c = self.config
-        time_fraction = self.elapsed / c.time if c.time > 0 else 0.0
         for group in self.optimizer.param_groups:
-            group["lr"] = lr_at(self.step, c.lr, c.schedule, c.warmup, c.steps, time_fraction)
+            group["lr"] = self.schedule.lr(self.step, self.elapsed)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.grad_norm, clipped = clip_gradients(self.model.parameters(), self.config.clip, self.config.clip_value)
@@ -221,10 +238,15 @@ class Trainer:
         else:
             self.bad_evals += 1
         self.metrics.write(step=self.step, **results, best_val_loss=self.best)
-        shown = ", ".join(f"{k.removeprefix('val_').replace('_', ' ')} {v:.4f}" for k, v in results.items())
+        order = sorted(results, key=lambda k: k not in ("val_loss", "val_nll"))  # the loss first
+        shown = ", ".join(f"{metric_label(k, self.selected)} {results[k]:.4f}" for k in order
+                          if not (self.selected and k == "val_loss"))
+        if self.selected:
+            shown += f" (the best checkpoint follows {self.selected}: {val:.4f})"
         if self.verbose:
             bar.write(f"step {self.step}: validation {shown}"
-                      + ("  best" if improved else f"  (no improvement for {self.bad_evals})"))
+                      + ("  best" if improved else f"  (no improvement for {self.bad_evals})")
+                      + ("" if bar.drawn else f"  [{bar.status()}]"))
         if improved:
             self.save("best", val_loss=val)
         return val, improved
@@ -261,8 +283,7 @@ class Trainer:
         use_amp = c.amp and self.device.type == "cuda"
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else nullcontext()
         previous = signal.signal(signal.SIGINT, self._request_stop)
-        bar = tqdm(total=None if c.time > 0 else c.steps, initial=self.step, desc="train", unit="step",
-                   dynamic_ncols=True, disable=not self.verbose)
+        bar = TrainingBar(Budget(c.steps, c.time, self.steps_per_epoch), self.step, self.elapsed, self.verbose)
         start, stopped, window, val = time.perf_counter() - self.elapsed, "steps", [], None
         tick, tokens = time.perf_counter(), 0
         try:
@@ -271,14 +292,14 @@ class Trainer:
                 tokens += self.tokens
                 self.elapsed, stop = distributed.agree_max(time.perf_counter() - start, float(self.stop_requested))
                 self.stop_requested = bool(stop)  # every rank stops (time limit, Ctrl-C) at the same step
-                bar.update(1)
+                bar.update(self.step, self.elapsed)
                 if self.step % c.log_every == 0 or self.step == c.steps:
                     now = time.perf_counter()
                     rate = tokens / max(now - tick, 1e-9)
                     loss = sum(window) / len(window)
                     self.metrics.write(step=self.step, train_loss=loss, lr=self.optimizer.param_groups[0]["lr"],
                                        grad_norm=self.grad_norm, tokens_per_s=rate, elapsed=self.elapsed)
-                    bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
+                    bar.show(loss=f"{loss:.3f}", **{"tok/s": f"{rate:,.0f}"})
                     window, tick, tokens = [], now, 0
                 timed_out = c.time > 0 and self.elapsed >= c.time
                 if self.step % c.eval_every == 0 or self.step == c.steps or timed_out or self.stop_requested:
@@ -305,7 +326,7 @@ class Trainer:
             try:
                 records = self.metrics.read()
                 if records:
-                    plot_losses(records, self.run_dir / "loss.png")
+                    plot_losses(records, self.run_dir / "loss.png", selected=self.selected)
             except RnnkitError:
                 if not stopping_error:
                     raise

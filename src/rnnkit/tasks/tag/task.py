@@ -92,7 +92,8 @@ def prepare(configs, saved, log) -> Prepared:
         lines=[f"data: {len(train):,} training and {len(val):,} validation sentences, {len(tags)} tags"
                f"{' (BIO)' if is_bio(tags) else ''}, {len(words):,} words, {len(chars):,} characters; "
                f"{batches.steps_per_epoch} steps per epoch"],
-        activations=ACTIVATION_FLOATS_PER_UNIT * flags.batch_size * longest * m.rnn.hidden * m.rnn.layers * 2)
+        activations=ACTIVATION_FLOATS_PER_UNIT * flags.batch_size * longest * m.rnn.hidden * m.rnn.layers * 2,
+        selected={"loss": "", "f1": "1 - F1", "accuracy": "1 - accuracy"}[d.select])
 
 
 def build(configs, vocabs):
