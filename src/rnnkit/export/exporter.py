@@ -86,7 +86,7 @@ def build_parts(loaded, opset: int, recurrence: str) -> list:
     return table[loaded.task.checkpoint_task](loaded.model, opset, recurrence)
 
 
-def export(path, out, opset: int = DEFAULT_OPSET, recurrence: str = "native", check: bool = False) -> dict:
+def export(path, out, opset: int = DEFAULT_OPSET, recurrence: str = "native", check: bool = True) -> dict:
     """Export the checkpoint at ``path`` (a run folder or a checkpoint folder of any task) into ``out``.
     ``recurrence``: ``native`` (ONNX's RNN/LSTM/GRU operators for the standard cells, Scan for the others) or
     ``scan`` (Scan for every cell). ``check``: run every graph once with onnxruntime on a small input and
