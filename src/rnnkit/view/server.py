@@ -33,6 +33,7 @@ from rnnkit.errors import RnnkitError
 
 MAX_UPLOAD = 5 * 1024 * 1024  # bytes of an image or a WAV
 MAX_JSON = 2 * 1024 * 1024  # bytes of a JSON request (a text of 2 MB)
+DRAIN = 64 * 1024 * 1024  # bytes read and dropped from a request over its limit
 MAX_TOKENS = 100_000  # tokens of a text in the cells view: its heat-map is units x tokens bytes
 KEEP_TEXTS = 8  # states of this many texts kept per run
 
@@ -42,16 +43,17 @@ class BadRequest(RnnkitError):
 
 
 async def body(request: Request, limit: int, what: str) -> bytes:
-    """The request's body, refused past ``limit`` bytes without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BadRequest(f"{what} is {int(declared) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
+    """The request's body, refused past ``limit`` bytes: the rest is read and dropped (up to ``DRAIN``
+    bytes), so the browser gets the message instead of a reset connection."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise BadRequest(f"{what} is over {limit / 1e6:.0f} MB, the limit")
-        chunks.append(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif size > DRAIN:
+            break
+    if size > limit:
+        raise BadRequest(f"{what} is {size / 1e6:.1f} MB or more; the limit is {limit / 1e6:.0f} MB")
     data = b"".join(chunks)
     if not data:
         raise BadRequest(f"{what} is empty")

@@ -38,6 +38,7 @@ class Track:
         return f"layer {self.layer}{' ' + self.direction if self.direction == 'bwd' else ''} {self.kind}"
 
 
+@torch.no_grad()
 def lstm_gates(cell: LSTMCell, x: torch.Tensor, h: torch.Tensor) -> dict:
     """The LSTM's gates and cell for every step at once, from ``x (T, F)`` and the outputs ``h (T, H)``
     in reading order (h_{t-1} is ``h`` shifted by one, h_0 = 0)."""
@@ -60,6 +61,7 @@ def lstm_gates(cell: LSTMCell, x: torch.Tensor, h: torch.Tensor) -> dict:
     return {k: v if isinstance(v, np.ndarray) else v.float().numpy() for k, v in gates.items()}
 
 
+@torch.no_grad()
 def gru_gates(cell: GRUCell, x: torch.Tensor, h: torch.Tensor) -> dict:
     """The GRU's r, z, n for every step at once (``h_t = (1 - z) * n + z * h_{t-1}``)."""
     h_prev = torch.cat([torch.zeros_like(h[:1]), h[:-1]])  # (T, H)
@@ -75,6 +77,7 @@ def gru_gates(cell: GRUCell, x: torch.Tensor, h: torch.Tensor) -> dict:
     return {"r": r.float().numpy(), "z": z.float().numpy(), "n": n.float().numpy()}
 
 
+@torch.no_grad()
 def stepped(cell, x: torch.Tensor) -> dict:
     """Any cell, one ``cell(x_t, state)`` call per step: h (and c for an LSTMState)."""
     state, hs, cs = cell.init_state(1, x.device, x.dtype), [], []
@@ -98,6 +101,7 @@ def fast_gates(cell):
     return None
 
 
+@torch.no_grad()
 def direction_states(recurrent, x: torch.Tensor, gates: bool = True, h: torch.Tensor | None = None) -> dict:
     """``kind -> (T, H)`` for one direction (a ``Recurrent``) reading ``x (T, F)``, in the text's order
     (``h``: its outputs, when they are known already)."""
