@@ -23,11 +23,12 @@ COMMAND_MODULES = [
     "rnnkit.lab.cli",
     "rnnkit.scratch.cli",
     "rnnkit.export.cli",
+    "rnnkit.view.cli",
 ]
 
 
 #: Tasks whose commands are generated from their declaration (``rnnkit.tasks.<name>.task.TASK``).
-TASK_COMMANDS = ["classify", "forecast", "speech", "tag", "translate", "caption", "lm"]
+TASK_COMMANDS = ["classify", "forecast", "speech", "tag", "translate", "caption", "music", "lm"]
 
 
 def cmd_cells(args) -> int:
