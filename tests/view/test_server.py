@@ -14,7 +14,7 @@ from rnnkit.cli import main as rnnkit
 from rnnkit.tasks.runner import load
 from rnnkit.view.states import stepped
 
-from viewserver import FIXTURES, TASKS
+from viewserver import FIXTURES, TASKS, view  # noqa: F401 (the fixture)
 
 RUN = {t: i for i, t in enumerate(TASKS)}
 LM_TEXT = "the cat sat on the mat.\nthe dog sat on the box.\nthe owl hid.\n"

@@ -37,6 +37,7 @@ def start_view(runs, *flags, timeout=60):
         seen.append(line)
         found = re.search(r"(http://\S+/)", line)
         if found:
+            proc.printed = "".join(seen)  # what it printed up to its URL
             return proc, found.group(1)
     proc.kill()
     raise AssertionError("rnnkit view did not print its URL:\n" + "".join(seen))
@@ -76,3 +77,11 @@ class Client:
         code, _, body = self.request(path, data)
         assert code == 200, (code, body[:500])
         return [json.loads(line) for line in body.decode().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def view():
+    """One server over every task's fixture run: a ``Client``."""
+    proc, url = start_view([FIXTURES / t / "run" for t in TASKS])
+    yield Client(url)
+    stop(proc)
