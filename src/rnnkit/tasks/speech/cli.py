@@ -3,6 +3,10 @@ the handlers)."""
 
 from __future__ import annotations
 
+#: The shortest recording transcribed: FSDD's shortest spoken digit lasts 0.14 s; a recording under 0.1 s
+#: (a click, a truncated file) holds no digit, and a model would still name one.
+MIN_SECONDS = 0.1
+
 
 def transcribe(model, d, paths, beam: int = 8) -> list[dict]:
     """For each WAV: its features ``(T, F)``, the digits recognised and, for a CTC model, the per-frame
@@ -11,15 +15,21 @@ def transcribe(model, d, paths, beam: int = 8) -> list[dict]:
 
     from rnnkit.data.audio import FrontEnd, read_wav
     from rnnkit.decoding.ctc import ctc_beam_decode
+    from rnnkit.errors import RnnkitError
     from rnnkit.tasks.speech.data import FrameBatch, feature_spec, features_of
     from rnnkit.tasks.speech.fsdd import RATE
 
     front_end = FrontEnd(feature_spec(d))
     device = next(model.parameters()).device
     results = []
+    recordings = [read_wav(path, RATE) for path in paths]  # all read (and checked) before any is transcribed
+    for path, samples in zip(paths, recordings):
+        if len(samples) < MIN_SECONDS * RATE:
+            raise RnnkitError(f"{path} lasts {len(samples) / RATE:.3f} s ({len(samples)} samples), shorter than any "
+                              f"spoken digit (at least {MIN_SECONDS} s); give a recording of one or more digits")
     with torch.no_grad():
-        for path in paths:
-            feats = features_of(front_end, read_wav(path, RATE))  # (T, F)
+        for path, samples in zip(paths, recordings):
+            feats = features_of(front_end, samples)  # (T, F)
             outputs, _, _ = model(FrameBatch(feats.unsqueeze(0).to(device), torch.tensor([len(feats)], device=device)))
             if d.task == "connected":
                 log_probs = outputs[0][0].cpu()  # (T', 11)

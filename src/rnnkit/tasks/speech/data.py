@@ -17,6 +17,7 @@ import torch
 
 from rnnkit.data.audio import FeatureSpec, FrontEnd, cmvn, read_wav, spec_augment
 from rnnkit.decoding.ctc import ctc_beam_decode
+from rnnkit.errors import RnnkitError
 from rnnkit.tasks.speech.fsdd import RATE, ConnectedDigits, list_recordings, split_recordings
 from rnnkit.tasks.speech.scores import sequence_scores, word_scores
 
@@ -102,6 +103,24 @@ def build_sets(d, which=("train", "val", "test"), log=print) -> dict[str, Frames
     log(f"data: {d.task} digits, {sizes} examples ({'speaker ' + d.holdout + ' held out' if d.holdout else 'official split'}"
         f", {d.features} features); computed in {time.perf_counter() - start:.1f} s")
     return sets
+
+
+def check_alignable(sets: dict[str, Frames], stack: int) -> None:
+    """Refuse connected utterances that CTC cannot align: with ``ceil(T / stack)`` RNN steps for L digits
+    of which r repeat their predecessor (a blank must separate them), every alignment needs
+    ``L + r`` steps. Fewer is an impossible target: ``ctc_loss`` would count it as a loss of 0
+    (``zero_infinity``) and the run would report a perfect loss beside a useless model."""
+    for name, data in sets.items():
+        if not data.connected:
+            continue
+        steps = (data.lengths + stack - 1) // stack
+        short = [i for i, digits in enumerate(data.labels)
+                 if int(steps[i]) < len(digits) + sum(a == b for a, b in zip(digits, digits[1:]))]
+        if short:
+            i = short[0]
+            raise RnnkitError(f"{len(short):,} of {len(data):,} {name} utterances are too short for CTC to align "
+                              f"their digits (e.g. {len(data.labels[i])} digits in {int(steps[i])} steps of --stack "
+                              f"{stack}); lower --stack or --max-digits")
 
 
 @torch.no_grad()

@@ -23,11 +23,12 @@ def vocabularies(meta: dict, where) -> dict:
 
 def prepare(configs, saved, log) -> Prepared:
     from rnnkit.tasks.batches import AUGMENTATION, ShuffledBatches
-    from rnnkit.tasks.speech.data import build_sets, score
+    from rnnkit.tasks.speech.data import build_sets, check_alignable, score
     from rnnkit.train.memory import ACTIVATION_FLOATS_PER_UNIT
 
     d, m, flags = configs["data"], configs["model"], configs["train"]
     sets = build_sets(d, ("train", "val"), log)
+    check_alignable(sets, m.stack)
     batches = ShuffledBatches(sets["train"], flags.batch_size, flags.seed, offset=AUGMENTATION)
     isolated = d.task == "isolated"
 
@@ -95,7 +96,7 @@ def evaluate(loaded, args) -> dict:
     from dataclasses import replace
 
     from rnnkit.tasks.report import format_confusion
-    from rnnkit.tasks.speech.data import build_sets, score
+    from rnnkit.tasks.speech.data import build_sets, check_alignable, score
 
     beams = beam_widths(args.beam)
     d = loaded.configs["data"]
@@ -104,6 +105,7 @@ def evaluate(loaded, args) -> dict:
     else:  # a path from the checkpoint: said before it is read
         print(f"--data not given: reading {d.data}, the FSDD folder named in the checkpoint", file=sys.stderr)
     test = build_sets(d, ("test",))["test"]
+    check_alignable({"test": test}, loaded.configs["model"].stack)
     results = {}
     for beam in beams if d.task == "connected" else [1]:
         s = score(loaded.model, test, beam=beam)
