@@ -87,11 +87,15 @@ def _column(header: list[str], wanted: str | None, fallbacks, default: int, path
 
 
 def read_utf8(path, expected: str) -> str:
-    """The text of ``path``; a missing file, a folder or non-UTF-8 bytes is a one-line error that says
-    what was ``expected`` there."""
+    """The text of ``path``; a missing file, a folder, non-UTF-8 bytes or a NUL byte (binary data) is a
+    one-line error that says what was ``expected`` there: every task reads its text files here."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        if "\x00" in text:
+            line = text.count("\n", 0, text.index("\x00")) + 1
+            raise RnnkitError(f"{path} looks binary (a NUL byte on line {line}); expected {expected}, as UTF-8 text")
+        return text
     except FileNotFoundError:
         raise RnnkitError(f"file not found: {path} (expected {expected})") from None
     except IsADirectoryError:

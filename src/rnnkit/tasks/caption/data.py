@@ -18,7 +18,7 @@ from pathlib import Path
 
 from typing import NamedTuple
 
-from rnnkit.data.text import BOS, EOS, TokenVocab
+from rnnkit.data.text import BOS, EOS, TokenVocab, read_utf8
 from rnnkit.errors import RnnkitError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
@@ -82,24 +82,23 @@ def read_captions(path, images: set[str]) -> Captions:
         raise RnnkitError(f"captions file not found: {path}; expected lines 'image#n<TAB>caption'")
     by_image: dict[str, list[str]] = {}
     skipped, lines = Skips(), 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for number, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            lines += 1
-            key, tab, caption = line.partition("\t")
-            match = _ID.match(key.strip())
-            if not tab:
-                skipped.add("without a tab", f"line {number}")
-            elif match is None:
-                skipped.add("without '#n' after the image name", key)
-            elif not tokenise(caption):
-                skipped.add("with an empty caption", key)
-            elif match["image"] not in images:
-                skipped.add("whose image is not in the image folder", match["image"])
-            else:
-                by_image.setdefault(match["image"], []).append(caption.strip())
+    text = read_utf8(path, "lines 'image#n<TAB>caption'")  # the text rules of every task: UTF-8, no NUL
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        lines += 1
+        key, tab, caption = line.partition("\t")
+        match = _ID.match(key.strip())
+        if not tab:
+            skipped.add("without a tab", f"line {number}")
+        elif match is None:
+            skipped.add("without '#n' after the image name", key)
+        elif not tokenise(caption):
+            skipped.add("with an empty caption", key)
+        elif match["image"] not in images:
+            skipped.add("whose image is not in the image folder", match["image"])
+        else:
+            by_image.setdefault(match["image"], []).append(caption.strip())
     if not by_image:
         raise RnnkitError(f"{path} has no usable caption ({lines:,} lines; {skipped.describe() or 'none'}); "
                           "expected lines 'image#n<TAB>caption' naming files of the image folder")
@@ -113,7 +112,7 @@ def read_split(path, captions: Captions, log=print) -> list[str]:
     if not path.is_file():
         raise RnnkitError(f"split file not found: {path}; expected one image name per line")
     names, skipped, seen = [], Skips(), set()
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in read_utf8(path, "one image name per line").splitlines():
         name = line.strip()
         if not name or name in seen:
             continue

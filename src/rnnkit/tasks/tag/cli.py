@@ -26,7 +26,9 @@ def tag_sentences(paths, lines: list[str], device: str = "cpu") -> list[list[tup
 
 
 def cmd_predict(args) -> int:
-    lines = args.sentences if args.sentences and args.sentences != ["-"] else sys.stdin.read().splitlines()
+    from rnnkit.data.text import stdin_lines
+
+    lines = args.sentences if args.sentences and args.sentences != ["-"] else stdin_lines("sentences to tag")
     for sentence in tag_sentences(args.checkpoint, lines, args.device):
         print(" ".join(f"{w}/{t}" for w, t in sentence))
     return 0
