@@ -201,3 +201,49 @@ def test_speech_front_end_scores_and_words(tmp_path_factory, recurrence):
         close(m.run("model", frames=frames.numpy(), lengths=lengths.numpy())["logits"], logits)
     want = [r["digits"] for r in transcribe(run.model, run.configs["data"], wavs)]
     assert rt.transcribe(m, wavs) == want
+
+
+def random_checkpoint(task, configs, meta, folder):
+    """A checkpoint of ``task`` with random weights (the settings no fixture covers: CTC, a CRF, attention)."""
+    from rnnkit.schema import to_flat
+    from rnnkit.tasks.runner import get_task, saved_configs
+    from rnnkit.train.checkpoint import save_checkpoint
+
+    t = get_task(task)
+    meta = {"task": t.checkpoint_task, "configs": configs, **meta}
+    c = saved_configs(t, meta)
+    torch.manual_seed(0)
+    model = t.build(c, t.vocabularies(meta, folder))
+    meta["configs"] = {k: to_flat(v) for k, v in c.items()}
+    save_checkpoint(folder, model.state_dict(), meta)
+    return folder
+
+
+def test_ctc_speech_log_probs_and_digits(tmp_path):
+    from rnnkit.tasks.speech.cli import transcribe
+
+    path = random_checkpoint("speech", {"model": {"cell": "peephole-lstm", "hidden": 6, "stack": 3},
+                                        "data": {"task": "connected"}}, {}, tmp_path / "run")
+    config = export(path, tmp_path / "onnx")  # its check compares the CTC log-probabilities
+    assert config["check"]["max_abs_difference"] <= TOL
+    run, m = load(path), rt.load(tmp_path / "onnx")
+    wavs = sorted((FIXTURES / "data" / "speech" / "recordings").glob("*.wav"))[:3]
+    for beam in (1, 4):
+        assert rt.transcribe(m, wavs, beam) == [r["digits"] for r in transcribe(run.model, run.configs["data"], wavs, beam)]
+
+
+def test_crf_tagger_with_shapes_and_attention(tmp_path):
+    from rnnkit.tasks.tag.data import Encoded
+    from rnnkit.tasks.tag.shape import SHAPES
+
+    words = ["<pad>", "<unk>", "the", "dog", "paris", "in", "lives"]
+    path = random_checkpoint("tag", {"model": {"cell": "gru", "hidden": 5, "embedding": 4, "crf": True, "shape": 3,
+                                               "attention": "bahdanau", "char_hidden": 3}},
+                             {"words": words, "chars": ["<pad>", "<unk>", *"thedogparisnlv"],
+                              "tags": ["B-LOC", "I-LOC", "O"], "shapes": list(SHAPES)}, tmp_path / "run")
+    assert export(path, tmp_path / "onnx")["check"]["max_abs_difference"] <= TOL
+    run, m = load(path), rt.load(tmp_path / "onnx")
+    sentences = [["The", "dog", "lives", "in", "Paris", "2024"], ["dog"]]
+    d = run.configs["data"]
+    inputs, _ = Encoded(sentences, run.vocabs["words"], run.vocabs["chars"], d.lowercase, d.max_word).read([0, 1])
+    assert rt.tag(m, sentences) == [[run.vocabs["tags"][i] for i in row] for row in run.model.decode(inputs)]
