@@ -41,14 +41,10 @@ class ModelSpec:
         spec = cls(text=text, cell=cell)
         for part in rest + options:
             if part.startswith(("fb=", "lr=")):
-                try:
-                    value = float(part[3:])
-                except ValueError:
-                    raise RnnkitError(f"{part[:2]} in model spec {text!r} must be a number, got {part[3:]!r}") from None
-                setattr(spec, "forget_bias" if part.startswith("fb=") else "lr", value)
+                setattr(spec, "forget_bias" if part.startswith("fb=") else "lr", _number(part[:2], part[3:], text))
             elif "=" in part:
                 spec.init, radius = part.split("=", 1)
-                spec.radius = float(radius)
+                spec.radius = _number(spec.init, radius, text)
             else:
                 spec.init = part
         return spec
@@ -100,3 +96,17 @@ def decay_per_step(norms: list[float]) -> float:
     if first <= 0 or last <= 0:
         return 0.0
     return math.exp((math.log(last) - math.log(first)) / (len(norms) - 1))
+
+
+def _number(name: str, value: str, spec: str) -> float:
+    """A spec's ``name=value`` as a finite number, or one line naming the spec."""
+    import math
+
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise RnnkitError(f"{name} in model spec {spec!r} must be a finite number, got {value!r} "
+                          "(e.g. elman:spectral=1.0, lstm:default:fb=1, irnn:lr=1e-4)")
+    return number
