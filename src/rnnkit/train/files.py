@@ -56,7 +56,7 @@ def atomic_write(path, write: Callable[[Path], None], what: str | None = None) -
 
 
 def write_text(path, text: str, what: str | None = None) -> Path:
-    return atomic_write(path, lambda p: p.write_text(text), what)
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), what)
 
 
 def save_figure(fig, path, dpi: int = 100) -> Path:

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from rnnkit.errors import RnnkitError
-from rnnkit.train.files import make_folder
+from rnnkit.train.files import make_folder, write_text
 
 SPEAKER = re.compile(r"^([A-Z][A-Za-z .,'&-]*):$")  # a whole line: a capitalised name and a colon
 SPLITS = {"train": 0.8, "val": 0.1, "test": 0.1}
@@ -73,5 +73,5 @@ def write_author_splits(corpus, out, top: int = 10, seed: int = 0) -> dict:
     out = Path(out)
     make_folder(out)
     for name, rows in splits.items():
-        (out / f"{name}.tsv").write_text("text\tlabel\n" + "".join(f"{t}\t{s}\n" for t, s in rows), encoding="utf-8")
+        write_text(out / f"{name}.tsv", "text\tlabel\n" + "".join(f"{t}\t{s}\n" for t, s in rows))
     return {"splits": {k: len(v) for k, v in splits.items()}, "speakers": counts}
