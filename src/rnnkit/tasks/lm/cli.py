@@ -16,17 +16,51 @@ INSPECT_DESCRIPTION = (
     "follow a property of the text (course-notes §9). With neither --text nor --file: the run's validation text.")
 
 
+def sampling_conflicts(args) -> list[str]:
+    """The flags given that the chosen decoder ignores, each as a warning (the command still runs)."""
+    beam, greedy = args.beam > 1, args.beam == 1 and args.temperature == 0
+    decoder = f"--beam {args.beam} (beam search does not sample)" if beam else "--temperature 0 (greedy decoding)"
+    warnings = []
+    if beam or greedy:
+        named = [f for f, v in (("--temperature", None if greedy else args.temperature), ("--top-k", args.top_k),
+                                ("--top-p", args.top_p), ("--seed", args.seed)) if v is not None]
+        warnings += [f"{flag} has no effect with {decoder}" for flag in named]
+    if args.stream and (beam or args.num_samples > 1):
+        why = "a beam search knows its text only at the end" if beam else "it follows one sample"
+        warnings.append(f"--stream has no effect with {'--beam' if beam else '--num-samples'}: {why}")
+    return warnings
+
+
 def cmd_sample(args) -> int:
-    from rnnkit.tasks.lm.generate import generate
+    import sys
+
+    from rnnkit.tasks.lm.generate import generate_texts
     from rnnkit.tasks.runner import load
 
+    for warning in sampling_conflicts(args):
+        print(f"warning: {warning}", file=sys.stderr)
     run = load(args.checkpoint, args.device, "lm")
     vocab = run.vocabs["vocab"]
     prime = args.prime if args.prime is not None else ("\n" if "\n" in vocab.index else vocab.chars[0])
-    text = generate(run.model, vocab, prime, args.length, temperature=args.temperature, top_k=args.top_k,
-                    top_p=args.top_p, beam=args.beam, seed=args.seed, repetition_penalty=args.repetition_penalty,
-                    no_repeat_ngram=args.no_repeat_ngram, progress=True)
-    print(text)
+    one = args.beam == 1 and args.num_samples == 1
+    stream = one and (args.stream if args.stream is not None else sys.stdout.isatty())
+
+    def show(piece: str) -> None:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    temperature = 1.0 if args.temperature is None else args.temperature
+    texts = generate_texts(run.model, vocab, prime, args.length, temperature=temperature, top_k=args.top_k,
+                           top_p=args.top_p, beam=args.beam, seed=args.seed, repetition_penalty=args.repetition_penalty,
+                           no_repeat_ngram=args.no_repeat_ngram, progress=True, num_samples=args.num_samples,
+                           stop=args.stop or (), ban=args.ban, stream=show if stream else None)
+    if stream:
+        print()
+        return 0
+    for i, text in enumerate(texts):
+        if len(texts) > 1:
+            print(f"--- {'beam' if args.beam > 1 else 'sample'} {i + 1} of {len(texts)} ---")
+        print(text)
     return 0
 
 
@@ -55,6 +89,8 @@ def cmd_inspect(args) -> int:
 
     run = load(args.checkpoint, args.device, "lm")
     text, where = inspected_text(args, run)
+    if not text:
+        raise RnnkitError(f"{where} is empty: nothing to inspect; give --text with at least one character")
     acts = activations(run.model, run.vocabs["vocab"].encode(text, "the text to inspect"))
     if args.rank:
         ranked = rank_units(acts, text, args.rank, args.top, where=where)
@@ -78,6 +114,8 @@ def cmd_inspect(args) -> int:
 
 
 def add_sample_parser(sub, name: str = "sample"):
+    import argparse
+
     from rnnkit.cli_args import count, fraction, non_negative_float, number, positive_int, seed
     from rnnkit.tasks.cli import add_checkpoint_flags
 
@@ -85,7 +123,7 @@ def add_sample_parser(sub, name: str = "sample"):
     add_checkpoint_flags(p, json_help="")
     p.add_argument("--prime", default=None, help="text to start from (default: a newline)")
     p.add_argument("--length", type=positive_int, default=500, help="characters to generate (default: 500)")
-    p.add_argument("--temperature", type=non_negative_float, default=1.0,
+    p.add_argument("--temperature", type=non_negative_float, default=None,
                    help="sampling temperature: below 1 more conservative, above 1 more varied; 0 always takes the most "
                    "probable character (greedy decoding) (default: 1.0)")
     p.add_argument("--top-k", type=positive_int, default=None, help="sample only among the k most probable characters")
@@ -99,6 +137,16 @@ def add_sample_parser(sub, name: str = "sample"):
                    "loops of greedy and beam search; 8 to 20 suits code and prose (default: 0, off)")
     p.add_argument("--beam", type=positive_int, default=1, help="beam width; above 1 runs beam search instead of sampling")
     p.add_argument("--seed", type=seed, default=None, help="random seed, for a reproducible sample")
+    p.add_argument("--num-samples", type=positive_int, default=1,
+                   help="texts to generate from the prime: samples drawn together, or with --beam the N best beams "
+                   "(default: 1)")
+    p.add_argument("--stop", action="append", default=None, metavar="TEXT",
+                   help="end a text just before it generates TEXT (the prime is not searched); give it again for "
+                   "several, e.g. --stop $'\\n\\n'")
+    p.add_argument("--ban", default="", metavar="CHARS", help="characters never to generate, e.g. --ban '@#'")
+    p.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="print the text as it is generated (default: on when stdout is a terminal; one sample, "
+                   "no --beam)")
     p.set_defaults(func=cmd_sample)
     return p
 
