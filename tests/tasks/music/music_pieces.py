@@ -18,14 +18,12 @@ def chord_roll(reps: int, shift: int, low: int = 40, pitches: int = 40) -> np.nd
     return roll
 
 
-@pytest.fixture
-def chorale_folder(tmp_path):
-    """``(folder, {name: roll (T, 40) from MIDI pitch 40})``: ten pieces of the chord cycle, plus
-    ``broken.mid`` (not MIDI) and ``silent.mid`` (no notes)."""
+def write_chorales(folder):
+    """``{name: roll (T, 40) from MIDI pitch 40}``: ten pieces of the chord cycle written into ``folder``,
+    plus ``broken.mid`` (not MIDI) and ``silent.mid`` (no notes)."""
     pytest.importorskip("music21", reason="the music task reads scores with music21 (pip install 'rnnkit[music]')")
     from rnnkit.tasks.music.midi import write_midi
 
-    folder = tmp_path / "pieces"
     folder.mkdir()
     r = np.random.default_rng(0)
     rolls = {}
@@ -35,4 +33,11 @@ def chorale_folder(tmp_path):
         rolls[f"piece{i:02d}.mid"] = roll
     (folder / "broken.mid").write_bytes(b"this is not a MIDI file")
     write_midi(folder / "silent.mid", np.zeros((4, 40), dtype=bool), 40, 1)
-    return folder, rolls
+    return rolls
+
+
+@pytest.fixture(scope="module")
+def chorale_folder(tmp_path_factory):
+    """``(folder, rolls)``: ``write_chorales`` into a fresh folder, shared by a module's tests."""
+    folder = tmp_path_factory.mktemp("corpus") / "pieces"
+    return folder, write_chorales(folder)
