@@ -337,8 +337,9 @@ function showAttention(box, got) {
   const head = table.createTHead().insertRow();
   head.insertCell().textContent = "";
   for (const w of got.source) head.appendChild(Object.assign(document.createElement("th"), { textContent: w }));
+  const rows = table.createTBody();
   got.target.forEach((w, t) => {
-    const row = table.insertRow();
+    const row = rows.insertRow();
     row.appendChild(Object.assign(document.createElement("th"), { textContent: w }));
     got.attention[t].forEach((a) => {
       const td = row.insertCell();
@@ -355,8 +356,9 @@ function showTags(box, got) {
   table.id = "tags";
   const head = table.createTHead().insertRow();
   for (const h of ["word", "tag", `${got.crf ? "CRF marginals" : "softmax"}: the most probable tags`]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h }));
+  const rows = table.createTBody();
   got.words.forEach((w, t) => {
-    const row = table.insertRow();
+    const row = rows.insertRow();
     row.insertCell().textContent = w;
     const tag = row.insertCell(); tag.textContent = got.predicted[t]; tag.className = "tag";
     const cell = row.insertCell();
