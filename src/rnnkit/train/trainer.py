@@ -101,6 +101,8 @@ class Trainer:
         self.step, self.best, self.bad_evals, self.elapsed, self.clipped = 0, math.inf, 0, 0.0, 0
         self.state = None  # the recurrent state carried across batches (truncated BPTT)
         self.last_saved: int | None = None
+        self.validated: int | None = None  # the step of the last validation that passed the divergence rule
+        self.best_step: int | None = None  # the step of the weights in best/ (None: unknown, a resumed run)
         self.verbose = self.world.writer  # progress bar and evaluation lines
         if self.world.writer:
             lock_run(self.run_dir)  # one run per folder: a second one is refused, naming this PID
@@ -118,8 +120,20 @@ class Trainer:
         return {**self.meta, "train_config": asdict(self.config), "step": self.step, "metrics": metrics}
 
     def diverged(self, what: str):
-        where = (f"the last good checkpoint (step {self.last_saved}) is in {self.run_dir / 'checkpoint'}"
-                 if self.last_saved is not None else "no checkpoint had been written yet")
+        # only a checkpoint whose validation passed is good: one saved between evaluations never was
+        best = self.run_dir / "best"
+        if self.last_saved is not None and self.last_saved == self.validated:
+            where = f"the last good checkpoint (step {self.last_saved}) is in {self.run_dir / 'checkpoint'}"
+        elif best.exists() or self.best_step is not None:
+            when = f"step {self.best_step}, " if self.best_step is not None else ""
+            where = (f"the last checkpoint whose validation was good is {best} ({when}validation loss {self.best:.4g})"
+                     + (f"; {self.run_dir / 'checkpoint'} (step {self.last_saved}) was saved after the last validation "
+                        "and is not" if self.last_saved is not None else ""))
+        elif self.last_saved is None:
+            where = "no checkpoint had been written yet"
+        else:
+            where = (f"no validated checkpoint had been written yet ({self.run_dir / 'checkpoint'}, step "
+                     f"{self.last_saved}, was saved before any validation)")
         raise Diverged(f"{what}; training stopped and {where}; try a lower --lr or gradient clipping (--clip)",
                        self.step)
 
@@ -232,6 +246,7 @@ class Trainer:
             self.diverged(f"the validation loss became {val:.6g} at step {self.step}"
                           + (f", above {limit:.4g} (10 times the initial loss {self.initial_loss:.4g}, at least "
                              f"it plus 10)" if math.isfinite(val) else ""))
+        self.validated = self.step
         improved = val < self.best
         if improved:
             self.best, self.bad_evals = val, 0
@@ -248,6 +263,7 @@ class Trainer:
                       + ("  best" if improved else f"  (no improvement for {self.bad_evals})")
                       + ("" if bar.drawn else f"  [{bar.status()}]"))
         if improved:
+            self.best_step = self.step
             self.save("best", val_loss=val)
         return val, improved
 
