@@ -34,6 +34,8 @@ class DecodeOptions:
     max_output: int = opt(0, "longest translation in words (0: twice the training length limit, plus 2)",
                          low=0)
     batch_size: int = opt(128, "sentences decoded together", low=1)
+    ban: str = opt("", "words never to emit, comma-separated, e.g. '<unk>' (the model's distribution renormalised "
+                   "over the others)")
 
     def check(self) -> None:
         """The one decoder named, and the settings that must agree with it."""
@@ -47,8 +49,41 @@ class DecodeOptions:
             raise RnnkitError("greedy decoding gives one translation; use --decoder beam or sample for --n-best")
 
 
+#: The flags each decoder reads; another decoder ignores them.
+READS = {"beam": ("beam", "length_penalty"), "sample": ("temperature", "top_k", "top_p", "seed"),
+         "exhaustive": ("shortlist", "max_candidates", "length_penalty")}
+
+
+def ignored(options: DecodeOptions, named) -> list[str]:
+    """A warning for each flag in ``named`` (the settings given) that none of the decoders asked for reads."""
+    decoders = [d.strip() for d in options.decoder.split(",")]
+    used = {name for d in decoders for name in READS.get(d, ())}
+    return [f"--{name.replace('_', '-')} has no effect with --decoder {options.decoder} (only "
+            f"{' and '.join(d for d, reads in READS.items() if name in reads)} reads it)"
+            for name in named if name not in used and any(name in reads for reads in READS.values())]
+
+
 def decode_options(args) -> DecodeOptions:
-    """The decoding flags a command was given, over DecodeOptions' defaults."""
+    """The decoding flags a command was given, over DecodeOptions' defaults; a flag the chosen decoder
+    ignores (``--temperature`` with beam search) is warned of on stderr."""
+    import sys
+
     from rnnkit.cli_args import given
 
-    return DecodeOptions(**given(args, DecodeOptions))
+    named = given(args, DecodeOptions)
+    options = DecodeOptions(**named)
+    for warning in ignored(options, named):
+        print(f"warning: {warning}", file=sys.stderr)
+    return options
+
+
+def banned_ids(options: DecodeOptions, vocab, what: str = "target") -> list[int]:
+    """The ids of ``--ban``'s words in ``vocab`` (a ``TokenVocab``); a word it lacks is refused in one line."""
+    from rnnkit.errors import RnnkitError
+
+    words = [w.strip() for w in options.ban.split(",") if w.strip()]
+    missing = [w for w in words if w not in vocab.index]
+    if missing:
+        raise RnnkitError(f"--ban {', '.join(map(repr, missing))}: not in the {what} vocabulary of {len(vocab):,} "
+                          f"words (it has <unk>, </s> and the training words)")
+    return [vocab.index[w] for w in words]

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from rnnkit.data.text import TokenVocab
 from rnnkit.decoding import Hypothesis
 from rnnkit.models.captioner import EOS_ID, Captioner
-from rnnkit.decoding.options import DecodeOptions
+from rnnkit.decoding.options import DecodeOptions, banned_ids
 from rnnkit.tasks.translate.decode import decode_state
 
 NEIGHBOURS = ("pixels", "features")
@@ -56,7 +56,7 @@ class Describer:
                                            enabled=progress) as bar:
             for lo in range(0, len(images), options.batch_size):
                 state = self.model.encode(images[lo : lo + options.batch_size].to(self.device))
-                results += decode_state(self.model, state, options, L, generator)
+                results += decode_state(self.model, state, options, L, generator, banned_ids(options, self.vocab))
                 bar.update(min(options.batch_size, len(images) - lo))
         return results
 

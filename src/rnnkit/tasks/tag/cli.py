@@ -6,8 +6,10 @@ from __future__ import annotations
 import sys
 
 
-def tag_sentences(paths, lines: list[str], device: str = "cpu") -> list[list[tuple[str, str]]]:
-    """Tag whitespace-tokenised sentences (one per line) with a tagger or an ensemble: ``[[(word, tag), ...]]``."""
+def tag_sentences(paths, lines: list[str], device: str = "cpu", pretokenized: bool = False) -> list[list[tuple[str, str]]]:
+    """Tag sentences (one per line) with a tagger or an ensemble: ``[[(word, tag), ...]]``. Each line is
+    tokenised as the training data is (``rnnkit.tasks.tag.tokenize``: ``duck.`` is ``duck .``), or with
+    ``pretokenized`` split at whitespace only."""
     from rnnkit.errors import RnnkitError
     from rnnkit.tasks.runner import load
     from rnnkit.tasks.tag.data import Encoded, read_plain
@@ -15,6 +17,10 @@ def tag_sentences(paths, lines: list[str], device: str = "cpu") -> list[list[tup
 
     paths = [paths] if isinstance(paths, str) else list(paths)
     runs = ensemble([load(p, device, "tag") for p in paths])
+    if not pretokenized:
+        from rnnkit.tasks.tag.tokenize import tokenize
+
+        lines = [" ".join(tokenize(line)) for line in lines]
     sentences = read_plain(lines, runs[0].configs["data"].max_len)
     if not sentences:
         raise RnnkitError("no sentence to tag: give sentences as arguments or one per line on stdin")
@@ -29,7 +35,7 @@ def cmd_predict(args) -> int:
     from rnnkit.data.text import stdin_lines
 
     lines = args.sentences if args.sentences and args.sentences != ["-"] else stdin_lines("sentences to tag")
-    for sentence in tag_sentences(args.checkpoint, lines, args.device):
+    for sentence in tag_sentences(args.checkpoint, lines, args.device, args.pretokenized):
         print(" ".join(f"{w}/{t}" for w, t in sentence))
     return 0
 
@@ -59,7 +65,11 @@ def register(sub) -> None:
 
     p = sub.add_parser("predict", help="tag sentences given as arguments (or on stdin, one per line): word/TAG")
     add_checkpoint_flags(p, json_help="", ensemble=ENSEMBLE_HELP)
-    p.add_argument("sentences", nargs="*", help="whitespace-tokenised sentences; none (or -) reads lines from stdin")
+    p.add_argument("sentences", nargs="*", help="sentences as written, tokenised the way the training data (UD "
+                   "English, WNUT) is: punctuation and clitics split off, so 'duck.' is 'duck .' and \"don't\" is "
+                   "\"do n't\"; none (or -) reads lines from stdin")
+    p.add_argument("--pretokenized", action="store_true",
+                   help="the sentences are already one token per space: split them at whitespace only")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("baseline", help="the most-frequent-tag baseline: each word's commonest training tag")

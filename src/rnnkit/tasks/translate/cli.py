@@ -12,6 +12,7 @@ def cmd_translate(args) -> int:
     from rnnkit.errors import RnnkitError
     from rnnkit.tasks.runner import load
     from rnnkit.tasks.translate.decode import translate_tokens
+    from rnnkit.tasks.translate.detok import detokenize
     from rnnkit.tasks.translate.translator import Translator
 
     lines = args.sentences if args.sentences and args.sentences != ["-"] else stdin_lines("sentences to translate")
@@ -35,8 +36,8 @@ def cmd_translate(args) -> int:
     options = decode_options(args)
     results = translate_tokens(translator, token_lists, options, progress=True)
     for sentence, hyps in zip(sentences, results):
-        if options.n_best == 1:
-            print(" ".join(translator.words(hyps[0].tokens)))
+        if options.n_best == 1:  # as a person writes it; the n-best list shows the normalised words BLEU counts
+            print(detokenize(translator.words(hyps[0].tokens), sentence))
             continue
         print(sentence)
         for h in hyps:

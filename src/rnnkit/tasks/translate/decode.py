@@ -16,7 +16,8 @@ from rnnkit.decoding import Hypothesis, beam_search, exhaustive, greedy, repeat_
 from rnnkit.decoding.step import first_tensor
 from rnnkit.errors import RnnkitError
 from rnnkit.models.seq2seq import BOS_ID, EOS_ID, PAD_ID
-from rnnkit.decoding.options import DecodeOptions
+from rnnkit.decoding.constraints import banned
+from rnnkit.decoding.options import DecodeOptions, banned_ids
 
 def output_limit(translator, options: DecodeOptions) -> int:
     return options.max_output or 2 * translator.data.max_words + 2
@@ -36,27 +37,31 @@ def translate_tokens(translator, token_lists: list[list[str]], options: DecodeOp
                                        enabled=progress) as bar:
         for lo in range(0, len(token_lists), options.batch_size):
             chunk = token_lists[lo : lo + options.batch_size]
-            results += decode_state(model, model.encode(*translator.encode(chunk)), options, L, generator)
+            results += decode_state(model, model.encode(*translator.encode(chunk)), options, L, generator,
+                                    banned_ids(options, translator.target))
             bar.update(len(chunk))
     return results
 
 
 @torch.no_grad()
-def decode_state(model, state, options: DecodeOptions, max_len: int, generator=None) -> list[list[Hypothesis]]:
-    """Per row of the first decoder ``state``, up to ``n_best`` hypotheses, best first, with ``options.decoder``.
+def decode_state(model, state, options: DecodeOptions, max_len: int, generator=None,
+                 ban: list[int] = ()) -> list[list[Hypothesis]]:
+    """Per row of the first decoder ``state``, up to ``n_best`` hypotheses, best first, with ``options.decoder``;
+    the ids in ``ban`` (``--ban``, e.g. <unk>) never come out.
 
     ``model`` is any decoder with ``step(tokens, state)`` and a teacher-forced ``decode(state, tgt_in)``
     over a vocabulary whose ids 0-3 are <pad> <unk> <s> </s> (the translator's and the captioner's).
     """
     L, results = max_len, []
     batch = first_tensor(state).shape[0]
+    step = banned(model.step, ban)
     if options.decoder == "greedy":
-        results += [[h] for h in greedy(model.step, state, BOS_ID, L, EOS_ID)]
+        results += [[h] for h in greedy(step, state, BOS_ID, L, EOS_ID)]
     elif options.decoder == "beam":
-        results += beam_search(model.step, state, BOS_ID, options.beam, L, EOS_ID, options.length_penalty,
+        results += beam_search(step, state, BOS_ID, options.beam, L, EOS_ID, options.length_penalty,
                                options.n_best)
     elif options.decoder == "sample":
-        drawn = sample(model.step, repeat_state(state, options.n_best), BOS_ID, L, options.temperature,
+        drawn = sample(step, repeat_state(state, options.n_best), BOS_ID, L, options.temperature,
                        options.top_k or None, options.top_p or None, EOS_ID, generator)
         for b in range(batch):
             mine = drawn[b * options.n_best : (b + 1) * options.n_best]
@@ -64,11 +69,11 @@ def decode_state(model, state, options: DecodeOptions, max_len: int, generator=N
     else:
         for b in range(batch):
             one = select_state(state, torch.tensor([b], device=first_tensor(state).device))
-            results.append(exhaustive_shortlisted(model, one, L, options))
+            results.append(exhaustive_shortlisted(model, one, L, options, ban))
     return results
 
 
-def exhaustive_shortlisted(model, state, max_len: int, options: DecodeOptions) -> list[Hypothesis]:
+def exhaustive_shortlisted(model, state, max_len: int, options: DecodeOptions, ban: list[int] = ()) -> list[Hypothesis]:
     """Exhaustive search of one sentence over the ``shortlist`` words most probable at any step of its
     greedy translation (``</s>`` always among them); the scores are the model's log-probabilities."""
     K = options.shortlist
@@ -80,7 +85,7 @@ def exhaustive_shortlisted(model, state, max_len: int, options: DecodeOptions) -
     tgt_in = torch.tensor([[BOS_ID, *first]], device=first_tensor(state).device)
     log_probs, _ = model.decode(state, tgt_in)  # (1, T, V)
     best = log_probs[0].amax(0)  # (V,): each word's highest probability along the way
-    best[[PAD_ID, BOS_ID]] = float("-inf")
+    best[[PAD_ID, BOS_ID, *ban]] = float("-inf")
     best[EOS_ID] = float("inf")
     allowed = best.topk(min(K, best.numel() - 2)).indices  # (K,) shortlist -> target ids
     K = allowed.numel()
@@ -109,7 +114,8 @@ def corpus_scores(translator, sources: list[str], references: list[list[str]], o
     streams = [[r[i] if i < len(r) else None for r in references] for i in range(most)]  # None: no more refs
     bleu = sacrebleu.metrics.BLEU(tokenize="none", force=True)  # the words are already normalised and split
     score = bleu.corpus_score(outputs, streams)
+    signature = str(bleu.get_signature())  # nrefs: the references of the headline score, read before the next
     return {"bleu": score.score, "bleu_first_reference": bleu.corpus_score(outputs, [[r[0] for r in references]]).score,
             "chrf": sacrebleu.metrics.CHRF().corpus_score(outputs, streams).score, "sentences": len(sources),
-            "references": sum(len(r) for r in references), "signature": str(bleu.get_signature()),
+            "references": sum(len(r) for r in references), "signature": signature,
             "outputs": outputs}
