@@ -109,7 +109,7 @@ def cmd_inspect(args) -> int:
         from rnnkit.train.files import write_text
 
         write_text(args.html, render_html(text, values, f"layer {layer} unit {unit}"))
-        print(f"wrote {args.html}")
+        print(f"wrote {args.html} (every unit, gates, span matches and generation: rnnkit view {args.checkpoint})")
     return 0
 
 
@@ -167,7 +167,7 @@ def add_inspect_parser(sub, name: str = "inspect"):
     p.add_argument("--unit", type=count, default=0, help="unit to show (default: 0)")
     p.add_argument("--rank", default=None,
                    help="find the units that follow a property instead: quotes, single-quotes, parentheses, "
-                   "brackets, line-position")
+                   "brackets, line-position, indentation")
     p.add_argument("--top", type=positive_int, default=5, help="units to list with --rank (default: 5)")
     p.add_argument("--html", type=output_file, default=None, help="also write the coloured text to this HTML file")
     p.set_defaults(func=cmd_inspect)

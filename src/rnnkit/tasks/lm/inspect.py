@@ -3,7 +3,8 @@
 Some cells of a character LSTM learn interpretable roles: one tracks the position in the line, one
 switches on inside quotes or brackets. ``activations`` records every unit of every layer over a
 text (the memory cell c_t for the LSTM family, else h_t); ``rank_units`` finds the units that
-correlate best with a property of the text; ``render_html`` colours the text by one unit.
+correlate best with a property of the text (the properties and the correlation are ``rnnkit.view.analysis``'s,
+which the interactive page of ``rnnkit view`` uses); ``render_html`` colours the text by one unit.
 """
 
 from __future__ import annotations
@@ -14,38 +15,9 @@ import numpy as np
 import torch
 
 from rnnkit.cells import LSTMState
-from rnnkit.errors import RnnkitError, unknown_choice
 
 
-def _inside(text: str, opening: str, closing: str) -> np.ndarray:
-    depth, out = 0, []
-    for ch in text:
-        if ch == closing and depth > 0 and (opening != closing or depth == 1):
-            depth -= 1
-            out.append(1.0)  # the closing character still belongs inside
-            continue
-        if ch == opening:
-            depth = depth + 1 if opening != closing else 1 - depth
-        out.append(float(depth > 0))
-    return np.array(out)
-
-
-def _line_position(text: str) -> np.ndarray:
-    pos, out = 0, []
-    for ch in text:
-        out.append(float(pos))
-        pos = 0 if ch == "\n" else pos + 1
-    return np.array(out)
-
-
-#: properties of each character of a text, ``(T,)`` arrays
-PROPERTIES = {
-    "quotes": lambda t: _inside(t, '"', '"'),
-    "single-quotes": lambda t: _inside(t, "'", "'"),
-    "parentheses": lambda t: _inside(t, "(", ")"),
-    "brackets": lambda t: _inside(t, "[", "]"),
-    "line-position": _line_position,
-}
+from rnnkit.view.analysis import PROPERTIES, correlations, property_values  # the cells view's own code
 
 
 @torch.no_grad()
@@ -70,18 +42,10 @@ def rank_units(acts: list[np.ndarray], text: str, prop: str, top: int = 5,
                where: str = "the text") -> list[tuple[int, int, float]]:
     """``(layer, unit, correlation)`` of the units whose activation best tracks ``prop`` (|Pearson r|);
     ``where`` names the text in the error when the property does not vary over it."""
-    if prop not in PROPERTIES:
-        raise unknown_choice("property", prop, PROPERTIES)
-    target = PROPERTIES[prop](text)
-    if target.std() == 0:
-        absent = f": it does not occur in its {len(text):,} characters" if not target.any() else ""
-        raise RnnkitError(f"{where} never changes the property {prop!r}{absent}; give a text where it varies "
-                          "(--text or --file)")
+    target = property_values(prop, text, where)
     rows = []
     for l, a in enumerate(acts):
-        a = a - a.mean(0)
-        r = (a * (target - target.mean())[:, None]).sum(0) / (np.sqrt((a**2).sum(0) * ((target - target.mean()) ** 2).sum()) + 1e-12)
-        rows += [(l, u, float(v)) for u, v in enumerate(r)]
+        rows += [(l, u, float(v)) for u, v in enumerate(correlations(a.astype(np.float64), target))]
     return sorted(rows, key=lambda row: -abs(row[2]))[:top]
 
 
