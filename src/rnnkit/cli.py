@@ -1,5 +1,5 @@
-"""``rnnkit <command>``: train, sample and evaluate character language models, classify texts,
-forecast series, run the course's experiments (``rnnkit lab``) and the NumPy engine (``rnnkit
+"""``rnnkit <command>``: train, sample and evaluate recurrent networks for every task (each named in
+``rnnkit --help``), run the course's experiments (``rnnkit lab``) and the NumPy engine (``rnnkit
 scratch``). Bad input ends in one line, ``error: ...``, and exit code 2.
 
 Torch is imported inside the commands that need it, so ``rnnkit scratch`` stays NumPy-only.
@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "rnnkit.scratch.cli",
     "rnnkit.export.cli",
     "rnnkit.view.cli",
+    "rnnkit.tasks.summary",
 ]
 
 
@@ -39,13 +40,17 @@ def cmd_cells(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = RnnkitParser(prog="rnnkit", description=__doc__.split("\n\n")[0].replace("``", ""))
+    from rnnkit.tasks.runner import get_task
+
+    tasks = "; ".join(f"{name}: {get_task(name).help}" for name in TASK_COMMANDS)  # every task, as registered
+    parser = RnnkitParser(prog="rnnkit", description=f"Train, sample and evaluate recurrent networks for every task ({tasks}); run the "
+                          "course's experiments (rnnkit lab) and the NumPy engine (rnnkit scratch). Bad input ends in "
+                          "one line, error: ..., and exit code 2.")
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
 
     from rnnkit.tasks.cli import add_eval_parser, add_train_parser, register_task
     from rnnkit.tasks.lm import cli as lm_cli
-    from rnnkit.tasks.runner import get_task
 
     lm = get_task("lm")  # the flagship's commands at the top level too: rnnkit train|sample|eval|inspect
     add_train_parser(sub, lm, name="train")

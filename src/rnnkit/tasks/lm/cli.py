@@ -103,8 +103,19 @@ def cmd_inspect(args) -> int:
     if not (0 <= layer < len(acts) and 0 <= unit < acts[layer].shape[1]):
         raise RnnkitError(f"no unit {unit} in layer {layer}: the model has {len(acts)} layer(s) of {acts[0].shape[1]} units")
     values = acts[layer][:, unit]
-    print(f"layer {layer} unit {unit} over the text (blue negative, red positive):")
-    print(render_terminal(text, values))
+    import os
+    import sys
+
+    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    if colour:
+        print(f"layer {layer} unit {unit} over the text (blue negative, red positive):")
+        print(render_terminal(text, values))
+    else:  # a pipe or a file gets no escape codes: the text, and where the unit is most active
+        order = values.argsort()
+        print(f"layer {layer} unit {unit}: colours only on a terminal (--color always forces them; --html writes "
+              f"them to a file); most positive at characters {sorted(order[-5:].tolist())}, most negative at "
+              f"{sorted(order[:5].tolist())} of:")
+        print(text)
     if args.html:
         from rnnkit.train.files import write_text
 
@@ -170,6 +181,9 @@ def add_inspect_parser(sub, name: str = "inspect"):
                    "brackets, line-position, indentation")
     p.add_argument("--top", type=positive_int, default=5, help="units to list with --rank (default: 5)")
     p.add_argument("--html", type=output_file, default=None, help="also write the coloured text to this HTML file")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the text with ANSI codes: auto (only on a terminal, unless NO_COLOR is set), "
+                   "always, never (default: auto)")
     p.set_defaults(func=cmd_inspect)
     return p
 
