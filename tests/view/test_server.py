@@ -12,6 +12,7 @@ import torch
 
 from rnnkit.cli import main as rnnkit
 from rnnkit.tasks.runner import load
+from rnnkit.tasks.translate.detok import detokenize
 from rnnkit.view.states import stepped
 
 from viewserver import FIXTURES, TASKS, view  # noqa: F401 (the fixture)
@@ -122,10 +123,11 @@ def test_translate_generate_and_attention_match_the_translate_command(view, caps
     tokens, _ = generated(view, "translate", {"text": "the big dog eats", "options": {"decoder": "greedy"}})
     assert rnnkit(["translate", "translate", "--checkpoint", run, "--decoder", "greedy", "the big dog eats"]) == 0
     words = [t["text"] for t in tokens]
-    assert " ".join(words[:-1] if words[-1] == "</s>" else words) == capsys.readouterr().out.strip()
+    shown = detokenize(words[:-1] if words[-1] == "</s>" else words, "the big dog eats")  # as the command prints it
+    assert shown == capsys.readouterr().out.strip()
     got = view.json(f"/api/runs/{RUN['translate']}/alignments", {"text": "the big dog eats"})
     assert rnnkit(["translate", "translate", "--checkpoint", run, "--decoder", "beam", "the big dog eats"]) == 0
-    assert " ".join(w for w in got["target"] if w != "</s>") == capsys.readouterr().out.strip()
+    assert detokenize([w for w in got["target"] if w != "</s>"], "the big dog eats") == capsys.readouterr().out.strip()
     alpha = np.array(got["attention"])
     assert alpha.shape == (len(got["target"]), 4) and np.allclose(alpha.sum(1), 1, atol=1e-5)
 
