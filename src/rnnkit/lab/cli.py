@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from rnnkit.cli_args import (
 )
 from rnnkit.errors import RnnkitError
 from rnnkit.train.files import make_folder, write_text
+from rnnkit.train.progress import clock
 
 # `lab task` defaults, chosen by the measurements in docs/lab.md
 TASK_MODELS = "tanh,irnn:lr=1e-4,lstm:default:fb=1,lstm,gru,mingru"
@@ -88,7 +90,8 @@ def cmd_exploding(args) -> int:
 
 
 def _task_line(r: dict) -> str:
-    return (f"| {r['name']} | {'1 step (SRN)' if r['truncate'] else 'full'} | {r['T']} | {r['lr']:g} | {r['steps']} | "
+    name = r["name"] + (" (interrupted: Ctrl-C)" if r.get("stopped") == "interrupted" else "")
+    return (f"| {name} | {'1 step (SRN)' if r['truncate'] else 'full'} | {r['T']} | {r['lr']:g} | {r['steps']} | "
             f"{r['solved_at'] or '-'} | {r['test_loss']:.4f} | {r['baseline']:.4f} | {r['ratio']:.3f} | "
             f"{r['seconds']:.0f} / {r['cpu_seconds']:.0f} | {r['engine']} |")
 
@@ -116,16 +119,25 @@ def cmd_task(args) -> int:
     out = _out(args, f"task-{args.task}")
     rows = []
     metric = "MSE" if args.task == "adding" else "cross-entropy"
+    lengths, models = _ints(args.T or TASK_LENGTHS[args.task], "--T"), args.models.split(",")
+    total = len(lengths) * len(models)
+    print(f"{total} trainings ({len(models)} models x {len(lengths)} lengths, each up to {args.steps} steps); a row "
+          "appears as each ends, with the time left; Ctrl-C ends the table at the row being trained",
+          file=sys.stderr, flush=True)
     print(f"| model | BPTT | T | lr | steps | solved at | test {metric} | baseline | ratio | wall / CPU s | engine |")
     started = time.perf_counter()
-    for T in _ints(args.T or TASK_LENGTHS[args.task], "--T"):
-        for name in args.models.split(","):
+    for T in lengths:
+        for name in models:
             spec, truncate = ("elman", 1) if name == "srn" else (name, 0)
             r = run_task(args.task, spec, T, hidden=args.hidden, truncate=truncate, seed=args.seed, out=out,
                          steps=args.steps, batch_size=args.batch_size, lr=args.lr, clip=args.clip,
                          eval_every=args.eval_every, solved_fraction=args.solved or None)
             rows.append({**r.__dict__, "ratio": r.ratio, "name": name})
             print(_task_line(rows[-1]), flush=True)
+            done, spent = len(rows), time.perf_counter() - started
+            if done < total and r.stopped != "interrupted":
+                print(f"  {done} of {total} trainings done in {clock(spent)}; about {clock(spent / done * (total - done))}"
+                      " left", file=sys.stderr, flush=True)
             if r.stopped == "interrupted":  # Ctrl-C: the table ends here, with what was done
                 break
         if rows and rows[-1]["stopped"] == "interrupted":
@@ -253,6 +265,8 @@ def cmd_mtrnn(args) -> int:
     from rnnkit.lab.mtrnn import compare_timescales
 
     out = _out(args, "mtrnn")
+    print(f"training two models of {args.steps} steps each (the MTRNN, then the one-timescale RNN); each says when it "
+          "starts and its progress", file=sys.stderr, flush=True)
     results = compare_timescales(steps=args.steps, horizon=args.horizon, tau_slow=args.tau_slow, seed=args.seed, out=out)
     for name, value in results.items():
         print(f"{name:28s} test MSE {value:.4f}")

@@ -13,6 +13,8 @@ must learn to do it through its recurrent weights alone.
 from __future__ import annotations
 
 import math
+import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from torch.nn import functional as F
 from rnnkit.cells import MTRNNCell
 from rnnkit.lab.sequence_tasks import train_on_task
 from rnnkit.layers import Recurrent
+from rnnkit.train.progress import clock
 
 
 def two_timescale_series(batch: int, length: int, generator: torch.Generator | None = None, horizon: int = 20,
@@ -65,7 +68,10 @@ def compare_timescales(steps: int = 600, horizon: int = 20, length: int = 300, h
         torch.manual_seed(seed)
         model = TimescaleStack(hidden_fast, hidden_slow, tau_fast=1.0, tau_slow=tau)
         run_dir = Path(out) / ("mtrnn" if tau > 1 else "rnn")
+        print(f"training {name}: {steps} steps on series of {length} (run folder {run_dir})", file=sys.stderr, flush=True)
+        started = time.perf_counter()
         test, _, _ = train_on_task(model, generate, length, run_dir, {"task": "lab-timescales", "model": name},
                                    steps=steps, lr=lr, seed=seed)
+        print(f"  done in {clock(time.perf_counter() - started)}: test MSE {test:.4f}", file=sys.stderr, flush=True)
         results[name] = test
     return results
