@@ -68,6 +68,36 @@ def cmd_transcribe(args) -> int:
     return 0
 
 
+def cmd_example(args) -> int:
+    """A connected-digit recording built from FSDD's test takes (0-4: the official test split, which
+    training leaves out by default), one speaker, the digits in the order given, with short silences."""
+    import torch
+
+    from rnnkit.data.audio import read_wav, write_wav
+    from rnnkit.errors import RnnkitError
+    from rnnkit.tasks.speech.fsdd import RATE, TEST_TAKES, list_recordings
+    from rnnkit.train.files import atomic_write
+
+    if not args.digits.isdigit():
+        raise RnnkitError(f"the digits to say must be 0-9 only, e.g. 4071; got {args.digits!r}")
+    recs = [r for r in list_recordings(args.data) if r.take in TEST_TAKES]
+    speakers = sorted({r.speaker for r in recs})
+    speaker = args.speaker or (speakers[0] if speakers else "")
+    if speaker not in speakers:
+        raise RnnkitError(f"unknown speaker {speaker!r}; choose one of: {', '.join(speakers)}")
+    silence = torch.zeros(int(0.15 * RATE))
+    parts = [silence]
+    for i, d in enumerate(map(int, args.digits)):
+        takes = sorted((r for r in recs if r.speaker == speaker and r.digit == d), key=lambda r: r.take)
+        if not takes:
+            raise RnnkitError(f"{speaker} has no test recording of the digit {d} in {args.data}")
+        parts += [read_wav(takes[i % len(takes)].path, RATE), silence]
+    atomic_write(args.out, lambda tmp: write_wav(tmp, torch.cat(parts), RATE), "the recording")
+    print(f"wrote {args.out}: {speaker} saying {' '.join(args.digits)} ({sum(map(len, parts)) / RATE:.1f} s, 8 kHz), "
+          f"from the test takes of {args.data}")
+    return 0
+
+
 def register(sub) -> None:
     from rnnkit.cli_args import output_file
     from rnnkit.tasks.cli import add_checkpoint_flags
@@ -78,3 +108,12 @@ def register(sub) -> None:
     p.add_argument("--beam", default="8", help="CTC prefix beam width (1: greedy) (default: 8)")
     p.add_argument("--plot", type=output_file, default=None, help="draw the first file's log-mel spectrogram and CTC posteriors (PNG)")
     p.set_defaults(func=cmd_transcribe)
+
+    from rnnkit.tasks.speech.config import DEFAULT_FSDD
+
+    p = sub.add_parser("example", help="write a recording of the digits given, spoken by one FSDD speaker (test takes)")
+    p.add_argument("digits", help="the digits to say, e.g. 4071")
+    p.add_argument("--out", type=output_file, required=True, help="the WAV file to write")
+    p.add_argument("--data", default=DEFAULT_FSDD, help=f"the FSDD folder (default: {DEFAULT_FSDD})")
+    p.add_argument("--speaker", default=None, help="FSDD speaker (default: the first in alphabetical order)")
+    p.set_defaults(func=cmd_example)
