@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnkit.tasks.runner import get_task
 
     tasks = "; ".join(f"{name}: {get_task(name).help}" for name in TASK_COMMANDS)  # every task, as registered
-    parser = RnnkitParser(prog="rnnkit", description=f"Train, sample and evaluate recurrent networks for every task ({tasks}); run the "
+    parser = RnnkitParser(prog="rnnkit", description=f"rnnkit <command>: train, sample and evaluate recurrent networks for every task ({tasks}); run the "
                           "course's experiments (rnnkit lab) and the NumPy engine (rnnkit scratch). Bad input ends in "
                           "one line, error: ..., and exit code 2.")
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
