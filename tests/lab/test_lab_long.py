@@ -56,7 +56,7 @@ def test_model_spec_learning_rate_and_aliases():
     spec = ModelSpec.parse("lstm:default:fb=2:lr=0.01")
     assert (spec.cell, spec.init, spec.forget_bias, spec.lr) == ("lstm", "default", 2.0, 0.01)
     assert ModelSpec.parse("gru").lr is None
-    with pytest.raises(RnnkitError, match="lr in model spec 'irnn:lr=x' must be a number"):
+    with pytest.raises(RnnkitError, match="lr in model spec 'irnn:lr=x' must be a finite number, got 'x'"):
         ModelSpec.parse("irnn:lr=x")
 
 
