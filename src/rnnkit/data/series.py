@@ -18,6 +18,9 @@ import numpy as np
 
 from rnnkit.errors import RnnkitError, unknown_choice
 
+#: The largest magnitude a series value may have: its square stays finite in float64.
+MAX_VALUE = 1e150
+
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d", "%Y")
 SCALERS = ("standard", "minmax", "none")
 
@@ -128,6 +131,9 @@ def read_series(path, date_column: str | None = None, value_column: str | None =
             what = f"missing value in column {header[v]!r}" if not cell else \
                 f"value {cell!r} in column {header[v]!r} is not a number"
             raise RnnkitError(f"{path}, line {line_no}: {what}; each row needs a finite number such as 112 or 20.7")
+        if abs(value) > MAX_VALUE:  # its square (a variance, a squared error) would overflow float64
+            raise RnnkitError(f"{path}, line {line_no}: value {cell!r} in column {header[v]!r} is too large to scale; "
+                              f"values must lie within ±{MAX_VALUE:g} (rescale the column, e.g. to thousands)")
         dates.append(parsed[0])
         values.append(value)
         fmt = fmt or parsed[1]

@@ -22,7 +22,15 @@ def vocabularies(meta: dict, where) -> dict:
     from rnnkit.data.text import TokenVocab
     from rnnkit.train.checkpoint import saved_vocab
 
-    return {"vocab": TokenVocab(saved_vocab(meta, "vocab", where)), "classes": saved_vocab(meta, "classes", where)}
+    from rnnkit.errors import RnnkitError
+
+    classes = saved_vocab(meta, "classes", where)
+    counts = meta.get("class_counts")
+    if not (isinstance(counts, list) and len(counts) == len(classes)
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts)):
+        raise RnnkitError(f"corrupt checkpoint {where}: class_counts must be a list of {len(classes)} counts >= 0, "
+                          "one per class")
+    return {"vocab": TokenVocab(saved_vocab(meta, "vocab", where)), "classes": classes, "class_counts": counts}
 
 
 def prepare(configs, saved, log) -> Prepared:
@@ -101,7 +109,7 @@ def evaluate(loaded, args) -> dict:
     texts, labels = read_labelled(args.data, d.text_column, d.label_column)
     data = Encoded(texts, vocab, d.tokens, d.max_len, encode_labels(labels, classes, args.data))
     s = scores(predict_logits(loaded.model, data), data.labels, len(classes))
-    majority = max(range(len(classes)), key=lambda c: meta["class_counts"][c])
+    majority = max(range(len(classes)), key=lambda c: loaded.vocabs["class_counts"][c])
     s.update(examples=len(data), classes=classes, majority_class=classes[majority],
              majority_accuracy=float((data.labels == majority).float().mean()))
     print(f"{args.data}: {s['examples']:,} examples, accuracy {s['accuracy']:.2%}, loss {s['loss']:.4f} "
