@@ -285,6 +285,7 @@ def load(path, device: str = "cpu", task: str | Task | None = None) -> Loaded:
     meta = task_meta(expected, meta)
     configs = saved_configs(expected, meta, where=path)
     vocabs = expected.vocabularies(meta, path)
-    model = build_within_memory(lambda: expected.build(configs, vocabs), "cpu", training=False)
+    model = build_within_memory(lambda: expected.build(configs, vocabs), "cpu", training=False,
+                                what=f"its sizes come from {path}'s config.json: load it on a machine with more memory")
     load_weights(model, weights, path)
     return Loaded(expected, model.to(resolve_device(device)).eval(), configs, vocabs, meta, str(path))

@@ -45,7 +45,7 @@ def gb(n: float) -> str:
 
 
 def build_within_memory(make: Callable[[], torch.nn.Module], device, activations: int = 0,
-                        training: bool = True, what: str = "--hidden, --layers or --batch-size") -> torch.nn.Module:
+                        training: bool = True, what: str = "lower --hidden, --layers or --batch-size") -> torch.nn.Module:
     """``make()``, after checking that its weights (and, when ``training``, gradients, optimiser state
     and ``activations`` floats) fit in the memory ``device`` has available."""
     device = torch.device(device) if not isinstance(device, torch.device) else device
@@ -61,5 +61,5 @@ def build_within_memory(make: Callable[[], torch.nn.Module], device, activations
         raise RnnkitError(f"the model needs about {gb(need)} ({params:,} parameters"
                           f"{', their gradients, the optimiser state and the activations' if training else ''}) but "
                           f"{'the GPU' if device.type == 'cuda' else 'this machine'} has {gb(free)} available; "
-                          f"lower {what}")
+                          f"{what}")
     return make()
