@@ -62,3 +62,16 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def fit_batches(model, batches, steps: int, lr: float = 0.01):
+    """A few Adam steps on ``batches.batch(step)`` (a task's trainer data), outside the Trainer: the model learns."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for step in range(steps):
+        inputs, targets, _ = batches.batch(step)
+        _, loss, _ = model(inputs, targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model

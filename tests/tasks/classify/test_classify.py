@@ -6,7 +6,7 @@ import random
 import pytest
 import torch
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, fit_batches
 from rnnkit.data.text import TokenVocab, encode_labels, read_labelled, sort_labels, tokenize
 from rnnkit.errors import RnnkitError
 from rnnkit.layers.config import RNNConfig
@@ -91,16 +91,7 @@ def order_rule(n, seed):
 
 
 def fit(model, train, steps, lr=0.01):
-    data = ShuffledBatches(train, 32, seed=0)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for step in range(steps):
-        inputs, targets, _ = data.batch(step)
-        _, loss, _ = model(inputs, targets)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model
+    return fit_batches(model, ShuffledBatches(train, 32, seed=0), steps, lr)
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, fit_batches
 from rnnkit.data.series import Scaler, make_windows, read_series, split_series
 from rnnkit.errors import RnnkitError
 from rnnkit.models.forecaster import build_forecaster
@@ -92,15 +92,7 @@ def noisy_sine(n=400, period=20, noise=0.1, seed=0):
 def train_quick(model, s: Setup, steps, lr=0.01):
     many = getattr(model, "config", None) is not None and model.config.mode == "many-to-many"
     x, y = s.windows(s.d.window, s.split.val_start - s.outputs, many)
-    data = ShuffledBatches(Windows(x, y), 32, seed=0)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for step in range(steps):
-        inputs, targets, _ = data.batch(step)
-        _, loss, _ = model(inputs, targets)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model
+    return fit_batches(model, ShuffledBatches(Windows(x, y), 32, seed=0), steps, lr)
 
 
 @pytest.mark.parametrize("model,mode,strategy", [("rnn", "many-to-one", "recursive"), ("rnn", "many-to-many", "direct"),
