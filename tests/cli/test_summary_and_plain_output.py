@@ -8,6 +8,7 @@
 
 import re
 
+import pytest
 from safetensors.torch import load_file
 
 from conftest import ROOT, run_cli
@@ -16,6 +17,7 @@ from rnnkit.cli import TASK_COMMANDS
 FIX = ROOT / "tests" / "fixtures"
 
 
+@pytest.mark.slow
 def test_summary_lists_modules_shapes_and_counts_that_add_up():
     r = run_cli("summary", FIX / "translate" / "run", "--threads", "1")
     assert r.returncode == 0, r.stderr
@@ -34,6 +36,7 @@ def test_help_names_every_task():
     assert all(f"{name}: " in text for name in TASK_COMMANDS), text
 
 
+@pytest.mark.slow
 def test_inspect_writes_no_escape_codes_into_a_pipe():
     common = ("inspect", "--checkpoint", FIX / "lm" / "run", "--chars", "60", "--threads", "1")
     plain, coloured = run_cli(*common), run_cli(*common, "--color", "always")

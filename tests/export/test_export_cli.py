@@ -33,6 +33,7 @@ def test_export_writes_the_folder_and_checks_it(tmp_path):
     assert "`ids`" in (out / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_one_line(tmp_path):
     one_error_line(run_cli("export", tmp_path / "nothing", "--out", tmp_path / "o"), "checkpoint not found")
     started = tmp_path / "started"

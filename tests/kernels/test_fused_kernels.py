@@ -136,6 +136,7 @@ def test_cells_the_kernels_lack_are_refused():
             Recurrent(make_cell(name, 3, 4), engine="fused")
 
 
+@pytest.mark.slow
 def test_char_lm_trains_through_the_fused_engine_from_the_cli(tmp_path, periodic_corpus, capsys):
     from rnnkit.cli import main
 

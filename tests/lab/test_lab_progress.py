@@ -3,10 +3,13 @@ its table holds and, after each row, how many are done and the time left; ``lab 
 two trainings starts and ends; a row that Ctrl-C stopped is marked in the table.
 """
 
+import pytest
+
 from conftest import run_cli
 from rnnkit.lab.cli import _task_line
 
 
+@pytest.mark.slow
 def test_lab_task_announces_its_trainings_and_the_time_left(tmp_path):
     r = run_cli("lab", "task", "adding", "--T", "20", "--models", "elman,gru", "--steps", "3", "--out", tmp_path / "a",
                 "--threads", "1")
@@ -15,6 +18,7 @@ def test_lab_task_announces_its_trainings_and_the_time_left(tmp_path):
     assert "1 of 2 trainings done in " in r.stderr and " left" in r.stderr
 
 
+@pytest.mark.slow
 def test_lab_mtrnn_says_when_each_training_starts_and_ends(tmp_path):
     r = run_cli("lab", "mtrnn", "--steps", "2", "--out", tmp_path / "m", "--threads", "1")
     assert r.returncode == 0, r.stderr

@@ -33,6 +33,9 @@ from conftest import ROOT, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures"
 TASKS = ("lm", "classify", "forecast", "translate", "tag", "caption", "speech")
+#: The quick subset (``-m "not slow"``) checks the three cheapest tasks; the full suite checks all seven.
+QUICK = ("classify", "forecast", "speech")
+PARAMS = [t if t in QUICK else pytest.param(t, marks=pytest.mark.slow) for t in TASKS]
 JSON = "{json}"  # in a recorded command: the file its --json writes
 
 
@@ -52,7 +55,7 @@ def rnnkit(args: list[str]):
     return r
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", PARAMS)
 def test_old_checkpoint_gives_the_same_outputs(task, tmp_path):
     e = expected(task)
     assert (ROOT / e["run"] / "best" / "model.safetensors").exists()
@@ -68,7 +71,7 @@ def replace_out(args: list[str], out: Path) -> list[str]:
     return [*args[: i + 1], str(out), *args[i + 2:]]
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", PARAMS)
 def test_seeded_training_is_bit_identical(task, tmp_path):
     e = expected(task)
     out = tmp_path / "run"

@@ -11,6 +11,8 @@ frames in a log, and a figure that draws each quantity on an axis of its own.
 
 import json
 
+import pytest
+
 from conftest import ROOT, run_cli
 from rnnkit.train.metrics import plot_losses
 from rnnkit.train.progress import Budget, clock
@@ -36,6 +38,7 @@ def common(tmp_path, corpus):
             "--sample-every", "0", "--threads", "1", "--device", "cpu", "--out", tmp_path / "run"]
 
 
+@pytest.mark.slow
 def test_a_redirected_run_gets_no_frames_and_its_lines_say_elapsed_and_left(tmp_path, periodic_corpus):
     r = run_cli(*common(tmp_path, periodic_corpus), "--steps", "20")
     assert r.returncode == 0, r.stderr
@@ -44,6 +47,7 @@ def test_a_redirected_run_gets_no_frames_and_its_lines_say_elapsed_and_left(tmp_
     assert len(evals) == 2 and all(" elapsed, " in line and " left" in line for line in evals), evals
 
 
+@pytest.mark.slow
 def test_the_bar_shows_elapsed_left_and_the_epoch(tmp_path, periodic_corpus, monkeypatch):
     monkeypatch.setenv("RNNKIT_PROGRESS", "1")
     r = run_cli(*common(tmp_path, periodic_corpus), "--time", "3", "--steps", "1000000")
@@ -55,6 +59,7 @@ def test_the_bar_shows_elapsed_left_and_the_epoch(tmp_path, periodic_corpus, mon
     assert total < 1000000, last  # the time budget, not --steps, sets the bar's end
 
 
+@pytest.mark.slow
 def test_a_tagger_selecting_by_accuracy_names_it_and_draws_its_loss_metric_and_rate(tmp_path):
     run = tmp_path / "tag"
     r = run_cli("tag", "train", "--train", TAG / "train.conllu", "--val", TAG / "dev.conllu", "--preset", "pos",

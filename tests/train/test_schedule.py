@@ -67,6 +67,7 @@ def lrs(run) -> dict[int, float]:
     return {r["step"]: r["lr"] for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if "lr" in r}
 
 
+@pytest.mark.slow
 def test_resume_with_more_steps_keeps_the_rate_continuous(tmp_path, periodic_corpus):
     run = tmp_path / "run"
     common = ["train", "--corpus", periodic_corpus, "--hidden", "8", "--embedding", "4", "--seq-len", "8",

@@ -5,6 +5,8 @@ silences (its length is the takes' plus the silences'); bad digits and an unknow
 
 import wave
 
+import pytest
+
 from conftest import ROOT, run_cli
 
 DATA = ROOT / "tests" / "fixtures" / "data" / "speech"
@@ -17,6 +19,7 @@ def frames(path) -> int:
         return w.getnframes()
 
 
+@pytest.mark.slow
 def test_example_writes_a_recording_that_transcribe_reads(tmp_path):
     out = tmp_path / "digits.wav"
     r = run_cli("speech", "example", "010", "--data", DATA, "--out", out)

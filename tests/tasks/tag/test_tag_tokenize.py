@@ -26,6 +26,7 @@ def test_raw_text_is_tokenised_as_the_training_data(text, tokens):
     assert tokenize(text) == tokens.split()
 
 
+@pytest.mark.slow
 def test_predict_tokenises_raw_text_and_pretokenized_does_not():
     raw = run_cli("tag", "predict", "--checkpoint", RUN, "the big dog sees a cat.", "--threads", "1")
     spaced = run_cli("tag", "predict", "--checkpoint", RUN, "the big dog sees a cat .", "--threads", "1")

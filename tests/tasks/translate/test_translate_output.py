@@ -52,6 +52,7 @@ def test_translations_are_detokenised_bans_hold_and_ignored_flags_are_warned_of(
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: --ban 'zzz': not in the target")
 
 
+@pytest.mark.slow
 def test_captions_keep_out_banned_words():
     r = cli("caption", "describe", "--checkpoint", CAPTION, IMAGES / "red0.png", "--decoder", "beam", "--beam", "2",
             "--n-best", "2", "--ban", "a,blue")
@@ -60,6 +61,7 @@ def test_captions_keep_out_banned_words():
     assert words and not {"a", "blue"} & set(words), r.stdout
 
 
+@pytest.mark.slow
 def test_the_bleu_signature_counts_the_references_of_the_headline_score(tmp_path):
     pairs = tmp_path / "two.tsv"
     pairs.write_text("The cat sees a dog.\tle chat voit un chien .\nThe cat sees a dog.\tle chat voit le chien .\n")
