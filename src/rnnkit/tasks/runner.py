@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rnnkit.errors import RnnkitError, unknown_choice
-from rnnkit.schema import check_config, check_fields, from_flat, to_flat
+from rnnkit.schema import check_config, check_fields, flat_fields, from_flat, to_flat
 from rnnkit.tasks.spec import Task
 
 #: Every task, by the name of its command, and the module that declares it (``TASK = Task(...)``).
@@ -74,7 +74,7 @@ def configs_from_flags(task: Task, given: dict, preset: str | None = None) -> di
         if preset:
             raise RnnkitError("--preset cannot be combined with --resume (the run keeps its saved settings)")
         saved = saved_configs(task, saved_meta(train.get("out"), task))
-        flags = {n for cls in task.configs.values() for n in map(lambda f: f.name, _flat(cls))}
+        flags = {f.name for cls in task.configs.values() for f in flat_fields(cls)}
         may = sorted(RESUMABLE & flags)
         configs = {}
         for key, cls in task.configs.items():
@@ -102,12 +102,6 @@ def configs_from_flags(task: Task, given: dict, preset: str | None = None) -> di
     return {key: from_flat(cls, {**chosen.get(key, {}), **values[key]}) for key, cls in task.configs.items()}
 
 
-def _flat(cls):
-    from rnnkit.schema import flat_fields
-
-    return flat_fields(cls)
-
-
 def saved_meta(out, task: Task) -> dict:
     """The meta of the last checkpoint of the run in ``out`` (for ``--resume``)."""
     from rnnkit.train.checkpoint import load_checkpoint
@@ -117,8 +111,7 @@ def saved_meta(out, task: Task) -> dict:
     directory = Path(out) / "checkpoint"
     if not directory.exists() and not directory.with_name("checkpoint.old").exists():
         raise RnnkitError(f"nothing to resume in {out}: it has no checkpoint; drop --resume to start a run")
-    _, meta = load_checkpoint(directory)
-    meta = task.migrate(meta) if getattr(task, "migrate", None) else meta
+    meta = task_meta(task, load_checkpoint(directory)[1])
     if meta.get("task") != task.checkpoint_task or "configs" not in meta:
         raise RnnkitError(f"{out} was not written by `rnnkit {task.name} train`; it cannot be resumed here")
     return meta
@@ -263,7 +256,7 @@ class Loaded:
 
 def task_meta(task: Task, meta: dict) -> dict:
     """A checkpoint's meta in the current form (an older layout migrated by the task)."""
-    return task.migrate(meta) if getattr(task, "migrate", None) else meta
+    return task.migrate(meta) if task.migrate is not None else meta
 
 
 def load(path, device: str = "cpu", task: str | Task | None = None) -> Loaded:
