@@ -7,7 +7,7 @@
       --DCT-II (orthonormal), first C coefficients, liftering--> MFCC (T, C)
 
 mel(f) = 2595 log10(1 + f / 700). Framing and filters follow python_speech_features (the filters are
-triangles on FFT bins, bin(f) = floor((n_fft + 1) f / rate)); tests/test_audio.py checks equality with it.
+triangles on FFT bins, bin(f) = floor((n_fft + 1) f / rate)); tests/data/test_audio.py checks equality with it.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ then drop the blanks (``a a - a b b -`` -> ``a a b``). The probability of a labe
 need not be the most probable labelling. ``prefix_beam_search`` keeps the ``beam`` most probable
 labelling prefixes, each with two probabilities (of its paths ending in a blank, and ending in its last
 label), so that all the paths of a prefix are summed; with a beam as large as the number of prefixes
-it computes p(y | x) exactly (tests/test_ctc.py checks it against every alignment).
+it computes p(y | x) exactly (tests/decoding/test_ctc.py checks it against every alignment).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ and the chunk's last state is carried to the next chunk (a chunked scan: O(T / B
 steps, each a tree of depth log BLOCK_T). It works on a_t = exp(log a_t) in (0, 1] in the linear
 domain: products of a only shrink towards 0, which is harmless, and no long cumulative sum of logs
 is formed, so it needs none of the log-domain care of ``rnnkit.layers.scan.scan_log``, which it
-matches (tests/test_min_rnn.py, under ``TRITON_INTERPRET=1`` on a CPU).
+matches (tests/cells/test_min_rnn.py, under ``TRITON_INTERPRET=1`` on a CPU).
 
 Backward, with g_t = dL/dh_t: the adjoint lambda_t = dL/dh_t (total) obeys the same recurrence in
 reverse, lambda_t = a_{t+1} * lambda_{t+1} + g_t, computed by the same kernel scanning backwards; then
