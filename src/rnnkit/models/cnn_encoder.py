@@ -27,7 +27,7 @@ def parse_channels(channels: str | list[int]) -> list[int]:
     except ValueError:
         values = []
     if not values or min(values) < 1:
-        raise RnnkitError(f"--channels must be positive integers separated by commas (e.g. 32,64,128,256), got {channels!r}")
+        raise RnnkitError(f"channels must be positive integers separated by commas (e.g. 32,64,128,256), got {channels!r}")
     return values
 
 

@@ -18,9 +18,15 @@ SPLITS = ("train", "val", "test")
 
 
 def check(configs) -> None:
+    from rnnkit.models.cnn_encoder import parse_channels
+
     if configs["data"].data is None:
         raise RnnkitError("--data DIR is required: a Flickr8k-style folder with the captions file, the split files "
                           "and the images (e.g. ../shared/data/flickr8k)")
+    try:
+        parse_channels(configs["model"].channels)
+    except RnnkitError as e:
+        raise RnnkitError(f"--{e}") from None
 
 
 def vocabularies(meta: dict, where) -> dict:
