@@ -136,7 +136,7 @@ def test_cnn_encoder_grid_and_channel_validation():
     encoder = CNNEncoder("8,8,8,16")
     assert encoder.grid_shape(96, 96) == (6, 6) and encoder.size == 16
     assert encoder(torch.zeros(2, 96, 96, 3, dtype=torch.uint8)).shape == (2, 36, 16)
-    with pytest.raises(RnnkitError, match="--channels"):
+    with pytest.raises(RnnkitError, match="^channels must be positive integers"):
         CNNEncoder("8,x")
     with pytest.raises(RnnkitError, match="RGB"):
         encoder(torch.zeros(2, 3, 96, 96, dtype=torch.uint8))
