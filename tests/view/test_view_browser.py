@@ -104,8 +104,9 @@ def test_cells_click_a_unit_select_a_span_see_matches(page):
     box.clear()
     box.send_keys(text)
     browser.find_element(By.ID, "read").click()
-    WebDriverWait(browser, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#colored span.tok")) == len(text))
-    heat = browser.find_element(By.ID, "heat")
+    WebDriverWait(browser, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#colored span.tok")) == len(text)
+                                     and b.find_element(By.ID, "heat").get_attribute("data-tokens") == str(len(text)))
+    heat = browser.find_element(By.ID, "heat")  # the text and the heat-map are drawn one after the other: both awaited
     assert heat.get_attribute("data-rows") == "12" and heat.get_attribute("data-tokens") == str(len(text))
     Select(browser.find_element(By.ID, "kind")).select_by_value("c")
     WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "heat").get_attribute("data-kind") == "c")
