@@ -22,6 +22,7 @@ from pathlib import Path
 from rnnkit.errors import RnnkitError, unknown_choice
 from rnnkit.schema import check_config, check_fields, flat_fields, from_flat, to_flat
 from rnnkit.tasks.spec import Task
+from rnnkit.train.config import RESUMABLE
 
 #: Every task, by the name of its command, and the module that declares it (``TASK = Task(...)``).
 TASKS = {
@@ -34,9 +35,6 @@ TASKS = {
     "speech": "rnnkit.tasks.speech.task",
     "music": "rnnkit.tasks.music.task",
 }
-#: Training settings that may change when a run is resumed; anything else must match the checkpoint.
-RESUMABLE = {"steps", "time", "device", "eval_every", "sample_every", "checkpoint_every", "log_every",
-             "patience", "resume", "out", "threads", "amp"}
 #: Settings that name files: stored as absolute paths, so a run's checkpoint works from any folder.
 PATH_FIELDS = ("corpus", "data", "train", "val", "test")
 

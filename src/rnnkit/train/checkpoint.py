@@ -14,7 +14,6 @@ import errno
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import torch
@@ -23,7 +22,7 @@ from safetensors.torch import load_file, save_file
 
 from rnnkit import __version__
 from rnnkit.errors import RnnkitError
-from rnnkit.train.files import disk_error, lock_run
+from rnnkit.train.files import disk_error
 
 MODEL_FILE, CONFIG_FILE, TRAINER_FILE = "model.safetensors", "config.json", "trainer.safetensors"
 
@@ -60,22 +59,6 @@ def save_checkpoint(directory, weights: dict, meta: dict, trainer: dict | None =
         raise RnnkitError(f"{disk_error(e, f'the checkpoint {directory}')}{kept}") from None
     shutil.rmtree(old, ignore_errors=True)
     return directory
-
-
-def run_folder(out: str | None, prefix: str, resume: bool, create: bool = True) -> Path:
-    """The run folder: a new one (refusing to overwrite a run) or, with ``resume``, an existing one
-    that holds a checkpoint. ``out`` None: ``runs/<prefix>-<time>``. ``create``: make the folder now."""
-    run_dir = Path(out or time.strftime(f"runs/{prefix}-%Y%m%d-%H%M%S"))
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RnnkitError(f"--out {run_dir} is a file, not a folder; choose a folder name")
-    has_run = (run_dir / "checkpoint").exists() or (run_dir / "checkpoint.old").exists()
-    if resume and not has_run:
-        raise RnnkitError(f"nothing to resume in {run_dir}: it has no checkpoint; drop --resume to start a run")
-    if not resume and has_run:
-        raise RnnkitError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-    if create:
-        lock_run(run_dir)  # makes the folder; a second run on it is refused
-    return run_dir
 
 
 def find_checkpoint(path) -> Path:
